@@ -1,0 +1,101 @@
+"""What the engine tells its host (console or log) and what a host may ask of the engine.
+
+Both are plain frozen dataclasses so they cross threads and processes unchanged: the engine emits
+events through a sync `emit(event)` callable and reads commands from a bounded channel; it never
+knows whether a console, a log writer or a test is on the other side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from pulsewatch.domain.monitoring import Check, CheckState, Flip, ProbeResult
+
+
+# --- events: engine → host -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineStarted:
+    """The engine has loaded its checks and started probing; `checks`/`states` are the first view."""
+
+    engine: str
+    checks: tuple[Check, ...]
+    states: tuple[CheckState, ...]
+
+
+@dataclass(frozen=True)
+class CheckUpdated:
+    """A probe finished and its result was applied to the check's state."""
+
+    state: CheckState
+    result: ProbeResult
+
+
+@dataclass(frozen=True)
+class CheckFlipped:
+    """A check changed status; the flip is queued for storage in the same batch as its result."""
+
+    flip: Flip
+
+
+@dataclass(frozen=True)
+class CheckChanged:
+    """A check's definition or paused flag changed (pause/resume, config reload)."""
+
+    check: Check
+    state: CheckState
+
+
+@dataclass(frozen=True)
+class HistoryLoaded:
+    """The answer to LoadHistory: recent results and flips of one check, newest first."""
+
+    check_id: int
+    results: tuple[ProbeResult, ...]
+    flips: tuple[Flip, ...]
+
+
+@dataclass(frozen=True)
+class EngineStopped:
+    """The engine stopped; `error` is set when it stopped because something broke."""
+
+    engine: str
+    at: datetime
+    error: str | None = None
+
+
+EngineEvent = EngineStarted | CheckUpdated | CheckFlipped | CheckChanged | HistoryLoaded | EngineStopped
+
+
+# --- commands: host → engine -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunNow:
+    """Probe this check now, outside its schedule (its next scheduled run is unaffected)."""
+
+    check_id: int
+
+
+@dataclass(frozen=True)
+class SetPaused:
+    """Pause (stop probing, status PAUSED) or resume a check."""
+
+    check_id: int
+    paused: bool
+
+
+@dataclass(frozen=True)
+class LoadHistory:
+    """Ask for a check's recent results and flips; answered with HistoryLoaded."""
+
+    check_id: int
+    limit: int = 50
+
+
+EngineCommand = RunNow | SetPaused | LoadHistory
