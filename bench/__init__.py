@@ -1,0 +1,1 @@
+"""One-command benchmarks that print figures (never assertions)."""

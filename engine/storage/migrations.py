@@ -1,0 +1,136 @@
+"""Schema versions: an ordered list of idempotent steps behind the `schema_version` table.
+
+An empty database gets the current schema in one go (the record classes always describe the newest
+shape) and is stamped with the newest version. An older database gets each pending step, in
+order, each stamped as it completes. Steps are idempotent — they check before they change —
+because MySQL commits DDL implicitly: a step interrupted half-way must be safe to run again.
+
+To change the schema: change the records, then append a `Migration` whose step brings an older
+database to the same shape (`add_column_if_missing`, `add_index_if_missing`, `db.create_tables`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import peewee
+from playhouse.migrate import SchemaMigrator, migrate
+
+from engine.storage.records import ALL_RECORDS, AppliedMigration, BaseRecord, SchemaVersionRecord
+from pulsewatch.errors import StorageError
+
+MYSQL_TABLE_SETTINGS = ("ENGINE=InnoDB", "DEFAULT CHARSET=utf8mb4", "COLLATE=utf8mb4_bin")
+"""utf8mb4 so any name or message fits; the binary collation so that, as on SQLite, "API" and "api"
+are different checks and names sort the same way on both backends."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: brings a database at `version - 1` to `version`; safe to run twice."""
+
+    version: int
+    description: str
+    apply: Callable[[peewee.Database], None]
+
+
+def create_tables(db: peewee.Database, records: Sequence[type[BaseRecord]]) -> None:
+    """Create the tables (and their indexes) that do not exist yet, with the backend's table options."""
+    settings = list(MYSQL_TABLE_SETTINGS) if isinstance(db, peewee.MySQLDatabase) else None
+    for record in records:
+        record._meta.table_settings = settings
+    db.create_tables(list(records), safe=True)
+
+
+def add_column_if_missing(db: peewee.Database, table: str, column: str, field: peewee.Field) -> None:
+    """Add a column unless it is there. Give `field` a default or null=True: existing rows need a value."""
+    if column not in {c.name for c in db.get_columns(table)}:
+        migrate(SchemaMigrator.from_database(db).add_column(table, column, field))
+
+
+def add_index_if_missing(
+    db: peewee.Database, table: str, columns: Sequence[str], *, unique: bool = False
+) -> None:
+    """Add an index over `columns` unless an index over exactly those columns exists."""
+    if any(list(i.columns) == list(columns) for i in db.get_indexes(table)):
+        return
+    migrate(SchemaMigrator.from_database(db).add_index(table, tuple(columns), unique))
+
+
+def _initial_schema(db: peewee.Database) -> None:
+    create_tables(db, ALL_RECORDS)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "checks, check states, results and flips", _initial_schema),
+)
+"""Every schema step, oldest first; the last one's version is the version this code writes."""
+
+CURRENT_VERSION = MIGRATIONS[-1].version
+
+
+def read_version(db: peewee.Database) -> int:
+    """The database's schema version; 0 when it has no `schema_version` table (an empty database)."""
+    if not db.table_exists(SchemaVersionRecord._meta.table_name):
+        return 0
+    version = SchemaVersionRecord.select(peewee.fn.MAX(SchemaVersionRecord.version)).scalar()
+    return int(version or 0)
+
+
+def refuse_newer(version: int, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+    """Raise when the database was written by a newer PulseWatch, whose schema this code may corrupt.
+
+    Raises:
+        StorageError: the database's version is above the newest step this code knows.
+    """
+    newest = migrations[-1].version
+    if version > newest:
+        raise StorageError(
+            f"database schema version {version} is newer than this PulseWatch ({newest}); upgrade PulseWatch"
+        )
+
+
+def upgrade(db: peewee.Database, migrations: Sequence[Migration] = MIGRATIONS) -> tuple[int, int]:
+    """Bring the schema to the newest version.
+
+    Args:
+        db: a connected database bound to the records.
+        migrations: the steps, oldest first (tests pass extra steps).
+
+    Returns:
+        (version before, version after); equal when there was nothing to do.
+
+    Raises:
+        StorageError: the database is newer than `migrations`.
+    """
+    before = read_version(db)
+    refuse_newer(before, migrations)
+    newest = migrations[-1].version
+    if before == newest:
+        return before, before
+    if before == 0 and not _has_any_table(db):
+        with db.atomic():
+            create_tables(db, ALL_RECORDS)
+            _stamp(Migration(newest, "fresh schema", _initial_schema))
+        return 0, newest
+    create_tables(db, (SchemaVersionRecord,))
+    for step in migrations:
+        if step.version > before:
+            with db.atomic():
+                step.apply(db)
+                _stamp(step)
+    return before, newest
+
+
+def _has_any_table(db: peewee.Database) -> bool:
+    names = {r._meta.table_name for r in ALL_RECORDS}
+    return any(db.table_exists(name) for name in names)
+
+
+def _stamp(step: Migration) -> None:
+    applied = AppliedMigration(step.version, step.description[:200], datetime.now(UTC))
+    # Another process may be upgrading the same database at the same moment: same row, same meaning.
+    SchemaVersionRecord.insert(
+        version=applied.version, description=applied.description, applied_at=applied.applied_at
+    ).on_conflict_ignore().execute()

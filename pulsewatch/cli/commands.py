@@ -1,0 +1,171 @@
+"""One function per `pulsewatch` command; each returns the process exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from pulsewatch.cli import wiring
+
+if TYPE_CHECKING:
+    import argparse
+
+    from pulsewatch.domain.monitoring import Check, CheckState
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+
+
+def run_engine(args: argparse.Namespace) -> int:
+    """`pulsewatch engine`: probe headless until SIGINT/SIGTERM, then flush and exit 0."""
+    from engine.logs import configure_logging
+    from pulsewatch.cli.headless import run_until_signalled
+
+    config = wiring.load(args.config)
+    configure_logging()
+    store = wiring.open_store(wiring.database_url(config))
+    try:
+        engine = wiring.make_engine_factory(config, store, args.name)(lambda event: None)
+        run_until_signalled(engine)
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def run_console(args: argparse.Namespace) -> int:
+    """`pulsewatch console`: the live console with the engine in its own thread."""
+    if args.attach:
+        print("pulsewatch: attach mode is not available in this version; run `pulsewatch console` "
+              "to probe from the console itself", file=sys.stderr)
+        return EXIT_FAILURE
+    config = wiring.load(args.config)
+    store = wiring.open_store(wiring.database_url(config))
+    try:
+        return _run_app(config, store, wiring.make_engine_factory(config, store))
+    finally:
+        store.close()
+
+
+def _run_app(config: object, store: object, make_engine: object) -> int:
+    from tui.app import PulseWatchApp
+    from tui.bridge import EmbeddedEngine
+
+    theme = getattr(getattr(config, "console", None), "theme", "pulsewatch-dark")
+    keymap = getattr(getattr(config, "console", None), "keymap", None)
+    app = PulseWatchApp(EmbeddedEngine(make_engine), theme=theme, keymap=keymap)  # type: ignore[arg-type]
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """`pulsewatch demo`: local targets that are healthy, slow, failing and flapping, and the console."""
+    from engine.demo_targets import demo_config_text, serve_demo_targets
+    from pulsewatch.config import parse_config
+
+    with serve_demo_targets() as base_url:
+        config = parse_config(demo_config_text(base_url), source="<demo>")
+        url = args.database or f"sqlite:///{wiring.data_dir() / 'demo.db'}"
+        store = wiring.open_store(url)
+        try:
+            make_engine = wiring.make_engine_factory(config, store, "demo")
+            if args.headless:
+                from engine.logs import configure_logging
+                from pulsewatch.cli.headless import run_until_signalled
+
+                configure_logging()
+                run_until_signalled(make_engine(lambda event: None))
+                return EXIT_OK
+            return _run_app(config, store, make_engine)
+        finally:
+            store.close()
+
+
+def show_status(args: argparse.Namespace) -> int:
+    """`pulsewatch status`: every stored check's state, as a table or (with --json) for scripts."""
+    config = wiring.load(args.config)
+    store = wiring.open_store(wiring.database_url(config))
+    try:
+        rows = store.status_rows()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([status_json(check, state) for check, state in rows], indent=2))
+    else:
+        print(status_table(rows))
+    return EXIT_OK
+
+
+def status_json(check: Check, state: CheckState) -> dict[str, object]:
+    """One check's entry in `status --json` — the fields are a public contract: add, never rename."""
+    return {
+        "name": check.name,
+        "org": check.org,
+        "kind": check.kind,
+        "url": check.url,
+        "status": state.status.value,
+        "since": state.since.isoformat() if state.since else None,
+        "last_checked_at": state.last_checked_at.isoformat() if state.last_checked_at else None,
+        "last_latency_ms": round(state.last_latency_ms, 1) if state.last_latency_ms is not None else None,
+        "last_error": state.last_error or None,
+        "consecutive_failures": state.consecutive_failures,
+        "paused": check.paused or state.status.value == "paused",
+    }
+
+
+def status_table(rows: list[tuple[Check, CheckState]]) -> str:
+    """A plain-text table of checks for people at a shell."""
+    if not rows:
+        return "no checks in the database yet (start `pulsewatch engine` or `pulsewatch config apply`)"
+    header = ("NAME", "STATUS", "LATENCY", "LAST CHECKED", "REASON")
+    lines = [header]
+    for check, state in rows:
+        name = check.name if check.org == "default" else f"{check.org}/{check.name}"
+        latency = f"{state.last_latency_ms:.0f} ms" if state.last_latency_ms is not None else "-"
+        checked = state.last_checked_at.strftime("%Y-%m-%d %H:%M:%S") if state.last_checked_at else "-"
+        lines.append((name, state.status.value.upper(), latency, checked, state.last_error or ""))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)) + "  " + line[-1]
+        for line in lines
+    ).rstrip()
+
+
+def run_config(args: argparse.Namespace) -> int:
+    """`pulsewatch config validate|plan|apply [FILE | -c FILE]`."""
+    config = wiring.load(args.file or args.config)
+    if args.config_command == "validate":
+        print(f"OK: {config.path} ({len(config.checks)} checks, {len(config.channels)} channels)")
+        return EXIT_OK
+    from pulsewatch.services.check_sync import plan_check_sync
+
+    store = wiring.open_store(wiring.database_url(config))
+    try:
+        if args.config_command == "plan":
+            plan = plan_check_sync(config.checks, store.load_checks())
+        else:
+            plan = store.sync_checks(config.checks)
+    finally:
+        store.close()
+    for sign, checks in (("+", plan.added), ("~", plan.changed), ("-", plan.removed)):
+        for check in checks:
+            print(f"{sign} check {check.org}/{check.name} ({check.url})")
+    verb = "would change" if args.config_command == "plan" else "changed"
+    summary = f"{len(plan.added)} to add, {len(plan.changed)} to change, {len(plan.removed)} to remove"
+    print("no changes: the database matches the config" if plan.is_empty else f"{verb}: {summary}")
+    return EXIT_OK
+
+
+def run_db(args: argparse.Namespace) -> int:
+    """`pulsewatch db upgrade`: create or upgrade the schema and say what was done."""
+    config = wiring.load(args.config)
+    store = wiring.open_store(wiring.database_url(config))
+    try:
+        before, after = store.upgrade()
+    finally:
+        store.close()
+    if before == after:
+        print(f"database schema is up to date (version {after})")
+    else:
+        print(f"database schema upgraded from version {before} to {after}")
+    return EXIT_OK
