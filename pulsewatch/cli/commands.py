@@ -159,7 +159,7 @@ def run_config(args: argparse.Namespace) -> int:
 def run_db(args: argparse.Namespace) -> int:
     """`pulsewatch db upgrade`: create or upgrade the schema and say what was done."""
     config = wiring.load(args.config)
-    store = wiring.open_store(wiring.database_url(config))
+    store = wiring.open_store(wiring.database_url(config), upgrade=False)
     try:
         before, after = store.upgrade()
     finally:

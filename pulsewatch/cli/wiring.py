@@ -56,11 +56,11 @@ def database_url(config: LoadedConfig) -> str:
     return url
 
 
-def open_store(url: str) -> SqlStore:
-    """Open (creating or upgrading the schema as needed) the store at `url`."""
+def open_store(url: str, *, upgrade: bool = True) -> SqlStore:
+    """Open the store at `url`, creating or upgrading its schema unless `upgrade` is False."""
     from engine.storage.store import open_store as _open_store
 
-    return _open_store(url)
+    return _open_store(url, upgrade=upgrade)
 
 
 def default_engine_name() -> str:
