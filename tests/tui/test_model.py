@@ -1,0 +1,100 @@
+"""Folding engine events into the console's Board (pure: no Textual, no threads)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pulsewatch.domain.events import (
+    CheckChanged,
+    CheckFlipped,
+    EngineStarted,
+    EngineStopped,
+    HistoryLoaded,
+)
+from pulsewatch.domain.monitoring import Flip, Status
+from tests.tui.fakes import CHECKOUT_HISTORY, CHECKS, NOW, STARTED, STATES, make_check, updated
+from tui.model import HISTORY_LIMIT, Board, apply_events
+
+
+def started_board() -> Board:
+    return apply_events(Board(), [STARTED]).board
+
+
+class TestEngineStarted:
+    def test_it_lists_every_check_in_engine_order(self) -> None:
+        change = apply_events(Board(), [STARTED])
+        assert [v.check.name for v in change.board.views.values()] == [c.name for c in CHECKS]
+        assert change.reset
+        assert change.changed == {c.id for c in CHECKS}
+        assert change.board.running
+        assert change.board.engine == "test-engine"
+
+    def test_a_check_without_a_state_is_unknown(self) -> None:
+        change = apply_events(Board(), [EngineStarted("e", (make_check(1, "a"),), ())])
+        assert change.board.views[1].state.status is Status.UNKNOWN
+
+    def test_a_restart_forgets_removed_checks_and_their_history(self) -> None:
+        board = apply_events(started_board(), [CHECKOUT_HISTORY]).board
+        change = apply_events(board, [EngineStarted("e", CHECKS[:1], STATES[:1])])
+        assert list(change.board.views) == [1]
+        assert change.board.histories == {}
+
+
+class TestUpdates:
+    def test_an_update_replaces_the_state_of_its_check_only(self) -> None:
+        event = updated(STATES[1], NOW, 40.0, status=Status.UP)
+        change = apply_events(started_board(), [event])
+        assert change.changed == {2}
+        assert change.board.views[2].state == event.state
+        assert change.board.views[1].state == STATES[0]
+        assert not change.reset
+
+    def test_an_update_for_an_unknown_check_is_ignored(self) -> None:
+        change = apply_events(started_board(), [updated(replace(STATES[0], check_id=99), NOW, 1.0)])
+        assert change.changed == frozenset()
+        assert 99 not in change.board.views
+
+    def test_the_board_before_is_left_untouched(self) -> None:
+        before = started_board()
+        apply_events(before, [updated(STATES[1], NOW, 40.0, status=Status.UP)])
+        assert before.views[2].state == STATES[1]
+
+    def test_check_changed_adds_or_replaces_a_check(self) -> None:
+        paused = replace(CHECKS[0], paused=True)
+        event = CheckChanged(paused, replace(STATES[0], status=Status.PAUSED))
+        change = apply_events(started_board(), [event])
+        assert change.board.views[1].paused
+        assert change.changed == {1}
+
+
+class TestHistory:
+    def test_history_is_kept_only_once_asked_for(self) -> None:
+        change = apply_events(started_board(), [updated(STATES[1], NOW, 40.0)])
+        assert change.board.histories == {}
+        assert change.histories == frozenset()
+
+    def test_history_stays_live_and_bounded(self) -> None:
+        board = apply_events(started_board(), [CHECKOUT_HISTORY]).board
+        flip = Flip(2, NOW, Status.DOWN, Status.UP, reason="recovered")
+        news = [updated(STATES[1], NOW, float(ms)) for ms in range(HISTORY_LIMIT)]
+        change = apply_events(board, [*news, CheckFlipped(flip)])
+        history = change.board.histories[2]
+        assert change.histories == {2}
+        assert len(history.results) == HISTORY_LIMIT
+        assert history.results[0].duration_ms == float(HISTORY_LIMIT - 1)
+        assert history.flips[0] == flip
+        assert history.flips[1:] == CHECKOUT_HISTORY.flips
+
+    def test_a_new_history_replaces_the_old_one(self) -> None:
+        board = apply_events(started_board(), [CHECKOUT_HISTORY]).board
+        change = apply_events(board, [HistoryLoaded(2, (), ())])
+        assert change.board.histories[2].results == ()
+
+
+class TestStopped:
+    def test_a_stop_is_reported_with_its_error(self) -> None:
+        stop = EngineStopped("e", NOW, error="boom")
+        change = apply_events(started_board(), [stop])
+        assert change.stopped == stop
+        assert not change.board.running
+        assert change.board.error == "boom"

@@ -1,0 +1,1 @@
+"""The PulseWatch console (Textual): app, bridge to the engine, screens, widgets and pure rendering."""

@@ -1,0 +1,155 @@
+"""The console's view of the engine: immutable snapshots built from engine events, no Textual.
+
+The app folds each drained batch of events into a new `Board` with `apply_events()` and hands the
+result, with the ids that changed, down to the screens. Keeping this pure means the update rules
+(what a late CheckUpdated does, how history stays live) are tested without booting a UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from pulsewatch.domain.events import (
+    CheckChanged,
+    CheckFlipped,
+    CheckUpdated,
+    EngineStarted,
+    EngineStopped,
+    HistoryLoaded,
+)
+from pulsewatch.domain.monitoring import CheckState, Status
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from pulsewatch.domain.events import EngineEvent
+    from pulsewatch.domain.monitoring import Check, Flip, ProbeResult
+
+HISTORY_LIMIT = 50
+"""Results and flips kept per check for the detail screen (the LoadHistory limit as well)."""
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """One check as the console shows it: its definition and what is believed about it now."""
+
+    check: Check
+    state: CheckState
+
+    @property
+    def check_id(self) -> int:
+        """The storage id; checks reach the console from the engine, so it is always set."""
+        assert self.check.id is not None  # noqa: S101 - the engine only emits stored checks
+        return self.check.id
+
+    @property
+    def paused(self) -> bool:
+        """True when the operator paused the check (the flag, or the state the engine reports)."""
+        return self.check.paused or self.state.status is Status.PAUSED
+
+
+@dataclass(frozen=True)
+class History:
+    """Recent results and flips of one check, newest first, kept live once loaded."""
+
+    results: tuple[ProbeResult, ...] = ()
+    flips: tuple[Flip, ...] = ()
+
+
+@dataclass(frozen=True)
+class Board:
+    """Everything the console knows, as of the last drained batch of engine events."""
+
+    engine: str = ""
+    running: bool = False
+    error: str | None = None
+    views: Mapping[int, CheckView] = field(default_factory=lambda: MappingProxyType({}))
+    """Checks by id, in the order the engine listed them (new ones at the end)."""
+    histories: Mapping[int, History] = field(default_factory=lambda: MappingProxyType({}))
+    """Only checks whose history was asked for: the detail screen's data."""
+
+
+@dataclass(frozen=True)
+class BoardChange:
+    """The outcome of one batch: the new board and what a screen must redraw."""
+
+    board: Board
+    changed: frozenset[int] = frozenset()
+    """Checks whose definition or state changed."""
+    histories: frozenset[int] = frozenset()
+    """Checks whose history changed (loaded, or a new result or flip arrived)."""
+    reset: bool = False
+    """The check list was replaced (EngineStarted): rows not on the board must go."""
+    stopped: EngineStopped | None = None
+    """Set when the engine stopped during this batch."""
+
+
+def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
+    """Fold a batch of engine events, in order, into a new board.
+
+    The maps are copied once per batch, not once per event: a drain can carry an update for every
+    check, and the console must stay cheap at thousands of checks.
+
+    Args:
+        board: the board before the batch.
+        events: the events in the order the engine emitted them.
+
+    Returns:
+        The new board and the ids that changed.
+    """
+    views = dict(board.views)
+    histories = dict(board.histories)
+    engine, running, error = board.engine, board.running, board.error
+    changed: set[int] = set()
+    history_changed: set[int] = set()
+    reset = False
+    stopped: EngineStopped | None = None
+
+    for event in events:
+        if isinstance(event, EngineStarted):
+            states = {state.check_id: state for state in event.states}
+            views = {}
+            for check in event.checks:
+                if check.id is not None:
+                    views[check.id] = CheckView(check, states.get(check.id) or CheckState(check.id))
+            histories = {cid: h for cid, h in histories.items() if cid in views}
+            engine, running, error, reset = event.engine, True, None, True
+            changed.update(views)
+        elif isinstance(event, CheckUpdated):
+            view = views.get(event.state.check_id)
+            if view is None:
+                continue
+            views[view.check_id] = replace(view, state=event.state)
+            changed.add(view.check_id)
+            if view.check_id in histories:
+                old = histories[view.check_id]
+                histories[view.check_id] = replace(old, results=(event.result, *old.results)[:HISTORY_LIMIT])
+                history_changed.add(view.check_id)
+        elif isinstance(event, CheckChanged):
+            if event.check.id is None:
+                continue
+            views[event.check.id] = CheckView(event.check, event.state)
+            changed.add(event.check.id)
+        elif isinstance(event, CheckFlipped):
+            cid = event.flip.check_id
+            if cid in histories:
+                old = histories[cid]
+                histories[cid] = replace(old, flips=(event.flip, *old.flips)[:HISTORY_LIMIT])
+                history_changed.add(cid)
+        elif isinstance(event, HistoryLoaded):
+            histories[event.check_id] = History(event.results[:HISTORY_LIMIT], event.flips[:HISTORY_LIMIT])
+            history_changed.add(event.check_id)
+        elif isinstance(event, EngineStopped):
+            running, error, stopped = False, event.error, event
+
+    new_board = Board(
+        engine=engine,
+        running=running,
+        error=error,
+        views=MappingProxyType(views),
+        histories=MappingProxyType(histories),
+    )
+    return BoardChange(new_board, frozenset(changed), frozenset(history_changed), reset, stopped)
+
