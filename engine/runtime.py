@@ -1,0 +1,358 @@
+"""The engine: one trio nursery tree that schedules probes, judges results, records them and obeys commands.
+
+The shape (DESIGN §5.1): `run()` syncs the configured checks into the store, loads their states,
+then runs the scheduler (probes), the command loop and, in a nursery of its own, the recorder.
+`stop()` cancels the probing side only; the recorder then writes every record already produced and
+`run()` returns. That split is what makes SIGTERM safe: a result that was shown to the console (or
+caused a flip) is in the database before the process exits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import httpx
+import trio
+
+from engine.evaluator import Evaluator, Record
+from engine.probes import HttpClientPool, Prober
+from engine.recorder import Recorder
+from engine.scheduler import Scheduler
+from engine.stats import EngineStats
+from pulsewatch.domain.events import (
+    CheckChanged,
+    EngineCommand,
+    EngineStarted,
+    EngineStopped,
+    HistoryLoaded,
+    LoadHistory,
+    RunNow,
+    SetPaused,
+)
+from pulsewatch.domain.monitoring import CheckState, Status
+from pulsewatch.errors import NotFoundError, StorageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from engine.offload import RunSync
+    from pulsewatch.domain.events import EngineEvent
+    from pulsewatch.domain.monitoring import Check
+    from pulsewatch.services.ports import MonitoringStore
+
+log = logging.getLogger("pulsewatch.engine")
+
+RESULTS_BUFFER = 1024
+"""Records that may wait for the recorder before probes feel back-pressure (a burst, not a backlog)."""
+COMMANDS_BUFFER = 64
+"""Commands that may wait; past it `submit_nowait` raises trio.WouldBlock and the host says "busy"."""
+
+
+def _ignore(event: EngineEvent) -> None:
+    """The default event sink: a headless engine only logs."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    """Probes `checks` on schedule, keeps their states, records everything to `store`.
+
+    Args:
+        store: where checks, states, results and flips live (sync; only called from worker threads).
+        checks: the desired checks (from the config; ids are assigned by the store at start).
+        name: this engine's name, stamped on results and logs.
+        emit: the host's event sink, called on the trio thread; it must not block.
+        concurrency: the most probes in flight at once.
+        wall_clock: the clock for timestamps (tests freeze or derive it from trio's clock).
+        batch_size: the most records per database write.
+        batch_delay: how long a write batch may wait to fill, in seconds.
+        http_transport: route every HTTP probe through this transport instead of the network
+            (tests and benchmarks, e.g. `httpx.MockTransport`).
+        run_sync: how blocking store calls reach a worker thread; see engine.offload for why
+            this is a parameter at all.
+    """
+
+    def __init__(
+        self,
+        store: MonitoringStore,
+        checks: Sequence[Check],
+        *,
+        name: str,
+        emit: Callable[[EngineEvent], None] = _ignore,
+        concurrency: int = 256,
+        wall_clock: Callable[[], datetime] = _utc_now,
+        batch_size: int = 500,
+        batch_delay: float = 0.25,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        run_sync: RunSync = trio.to_thread.run_sync,
+    ) -> None:
+        self.name = name
+        self.stats = EngineStats()
+        self.probe_limiter = trio.CapacityLimiter(concurrency)
+        """Probe slots, shared by scheduled and run-now probes."""
+        self.db_write_limiter = trio.CapacityLimiter(1)
+        """The single database writer (SQLite has one): recorder batches, pause and resume."""
+        self.db_read_limiter = trio.CapacityLimiter(4)
+        """Concurrent history reads."""
+        self._store = store
+        self._desired = tuple(checks)
+        self._emit = emit
+        self._wall_clock = wall_clock
+        self._run_sync = run_sync
+        # Both scopes exist before run() so stop() works before, during and after start-up.
+        self._startup_scope = trio.CancelScope()
+        self._scope = trio.CancelScope()
+        self._commands_send, self._commands_receive = trio.open_memory_channel[EngineCommand](COMMANDS_BUFFER)
+        self._records_send, self._records_receive = trio.open_memory_channel[Record](RESULTS_BUFFER)
+        self._http = HttpClientPool(transport=http_transport)
+        self._prober = Prober(engine=name, wall_clock=wall_clock, http_pool=self._http)
+        self._scheduler = Scheduler(self._probe_and_apply, limiter=self.probe_limiter, stats=self.stats)
+        self._recorder = Recorder(
+            store,
+            write_limiter=self.db_write_limiter,
+            stats=self.stats,
+            engine=name,
+            batch_size=batch_size,
+            batch_delay=batch_delay,
+            run_sync=run_sync,
+        )
+        self._checks: dict[int, Check] = {}
+        self._evaluator = Evaluator({}, (), emit=emit, engine=name)
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        """The checks this engine runs, with their ids (empty before start-up)."""
+        return tuple(self._checks.values())
+
+    @property
+    def states(self) -> Mapping[int, CheckState]:
+        """The current state of every check, by id."""
+        return self._evaluator.states
+
+    # -- host interface (trio thread) -----------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop probing; `run()` then writes every record already produced and returns.
+
+        A second call is a forced stop: records the database refuses are then given up instead of
+        retried forever (while the database accepts writes, nothing is lost either way).
+        """
+        if self._scope.cancel_called:
+            log.warning("forced stop: unwritable records will be dropped", extra={"engine": self.name})
+            self._recorder.abandon()
+        self._startup_scope.cancel()
+        self._scope.cancel()
+
+    def submit_nowait(self, command: EngineCommand) -> None:
+        """Queue a command for the engine.
+
+        Raises:
+            trio.WouldBlock: when the command queue is full.
+        """
+        self._commands_send.send_nowait(command)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Start, report started through `task_status`, run until `stop()`, flush, emit EngineStopped.
+
+        Raises:
+            StorageError: when the store cannot sync or load the checks at start-up.
+        """
+        log.info("engine %s starting", self.name, extra={"engine": self.name, "checks": len(self._desired)})
+        error: str | None = None
+        try:
+            await self._run(task_status)
+        except Exception as exc:
+            error = _describe(exc)
+            raise
+        finally:
+            self._emit(EngineStopped(engine=self.name, at=self._wall_clock(), error=error))
+            self._log_stopped(error)
+
+    async def _run(self, task_status: trio.TaskStatus[None]) -> None:
+        with self._startup_scope:
+            startup_records = await self._load()
+        started = False
+        if not self._startup_scope.cancelled_caught:
+            async with trio.open_nursery() as keeper:
+                # The recorder lives outside the scope stop() cancels: it must outlive the probes.
+                await keeper.start(self._recorder.run, self._records_receive)
+                try:
+                    with self._scope:
+                        for record in startup_records:
+                            await self._records_send.send(record)
+                        async with trio.open_nursery() as nursery:
+                            await nursery.start(self._scheduler.run)
+                            nursery.start_soon(self._command_loop)
+                            log.info(
+                                "engine %s started with %d checks",
+                                self.name,
+                                len(self._checks),
+                                extra={"engine": self.name, "checks": len(self._checks)},
+                            )
+                            task_status.started()
+                            started = True
+                finally:
+                    # Probing is over: closing the channel lets the recorder write what is left and end.
+                    self._records_send.close()
+                    with trio.CancelScope(shield=True):
+                        await self._http.aclose()
+        if not started:  # stop() came during start-up: still a clean start-and-stop for the host
+            task_status.started()
+
+    def _log_stopped(self, error: str | None) -> None:
+        stats = self.stats
+        log.log(
+            logging.ERROR if error else logging.INFO,
+            "engine %s stopped%s",
+            self.name,
+            f": {error}" if error else "",
+            extra={
+                "engine": self.name,
+                "error": error,
+                "probes_finished": stats.probes_total,
+                "probe_failures": stats.probe_failures,
+                "results_written": stats.results_written,
+                "write_batches": stats.write_batches,
+                "write_errors": stats.write_errors,
+                "records_abandoned": stats.records_abandoned,
+                "lateness_p95_s": round(stats.lateness.percentile(95), 6),
+                "lateness_max_s": round(stats.lateness.max, 6),
+            },
+        )
+
+    async def _load(self) -> list[Record]:
+        """Sync the checks into the store, load states, emit EngineStarted, schedule what is not paused.
+
+        Returns:
+            State-only records to write once the recorder runs (config-paused checks becoming PAUSED).
+        """
+        plan = await self._run_sync(self._store.sync_checks, self._desired, limiter=self.db_write_limiter)
+        stored = await self._run_sync(self._store.load_states, limiter=self.db_read_limiter)
+        by_key = {c.key: c for c in (*plan.added, *plan.changed, *plan.unchanged)}
+        checks = [by_key[c.key] for c in self._desired if c.key in by_key]
+        for check in checks:
+            if check.id is None:
+                raise StorageError(f"the store returned check {check.name!r} without an id")
+            self._checks[check.id] = check
+        self._evaluator = Evaluator(stored, self._checks, emit=self._emit, engine=self.name)
+        records: list[Record] = []
+        now = self._wall_clock()
+        for check_id, check in self._checks.items():
+            state = self._evaluator.states[check_id]
+            if check.paused and state.status != Status.PAUSED:
+                paused = CheckState(check_id=check_id, status=Status.PAUSED, since=now)
+                records.append(self._evaluator.replace_state(paused))
+            elif not check.paused and state.status != Status.PAUSED:
+                self._scheduler.add(check)
+        self._emit(
+            EngineStarted(
+                engine=self.name,
+                checks=tuple(self._checks.values()),
+                states=tuple(self._evaluator.states[i] for i in self._checks),
+            )
+        )
+        return records
+
+    # -- probing --------------------------------------------------------------------------------
+
+    async def _probe_and_apply(self, check: Check) -> None:
+        result = await self._prober.probe(check)
+        self.stats.probes_total += 1
+        if not result.ok:
+            self.stats.probe_failures += 1
+        current = self._checks.get(result.check_id, check)
+        record = self._evaluator.apply(current, result, self._wall_clock())
+        # Shielded: once a result has been shown (CheckUpdated) it must reach the recorder, even if
+        # stop() lands right now. The recorder outlives this task, so the send always completes.
+        with trio.CancelScope(shield=True):
+            await self._records_send.send(record)
+
+    # -- commands -------------------------------------------------------------------------------
+
+    async def _command_loop(self) -> None:
+        async with trio.open_nursery() as nursery:
+            async for command in self._commands_receive:
+                if isinstance(command, RunNow):
+                    check = self._known(command.check_id, command)
+                    if check is not None:
+                        self._scheduler.run_now(check)
+                elif isinstance(command, SetPaused):
+                    # In order, on this task: a pause followed by a resume must end resumed.
+                    await self._set_paused(command)
+                elif isinstance(command, LoadHistory):
+                    nursery.start_soon(self._load_history, command)
+
+    def _known(self, check_id: int, command: EngineCommand) -> Check | None:
+        check = self._checks.get(check_id)
+        if check is None:
+            log.warning("ignoring %r: no such check", command, extra={"engine": self.name})
+        return check
+
+    async def _set_paused(self, command: SetPaused) -> None:
+        check = self._known(command.check_id, command)
+        if check is None:
+            return
+        try:
+            state = await self._run_sync(
+                self._store.set_paused,
+                command.check_id,
+                command.paused,
+                self._wall_clock(),
+                limiter=self.db_write_limiter,
+            )
+        except (StorageError, NotFoundError) as exc:
+            log.warning(
+                "could not %s %s: %s",
+                "pause" if command.paused else "resume",
+                check.name,
+                exc,
+                extra={"engine": self.name, "check": check.name},
+            )
+            return
+        check = replace(check, paused=command.paused)
+        self._checks[command.check_id] = check
+        record = self._evaluator.replace_state(state)
+        if command.paused:
+            self._scheduler.remove(command.check_id)
+        else:
+            self._scheduler.add(check, immediately=True)  # a verdict now, not one interval later
+        log.info(
+            "%s %s",
+            check.name,
+            "paused" if command.paused else "resumed",
+            extra={"engine": self.name, "check": check.name},
+        )
+        self._emit(CheckChanged(check=check, state=state))
+        # Written through the recorder, after any batch that still holds an older state of this check,
+        # so the stored state ends as the operator left it.
+        with trio.CancelScope(shield=True):
+            await self._records_send.send(record)
+
+    async def _load_history(self, command: LoadHistory) -> None:
+        try:
+            results = await self._run_sync(
+                self._store.recent_results, command.check_id, command.limit, limiter=self.db_read_limiter
+            )
+            flips = await self._run_sync(
+                self._store.recent_flips, command.check_id, command.limit, limiter=self.db_read_limiter
+            )
+        except StorageError as exc:
+            log.warning(
+                "could not load history of check %d: %s", command.check_id, exc, extra={"engine": self.name}
+            )
+            return
+        self._emit(HistoryLoaded(check_id=command.check_id, results=tuple(results), flips=tuple(flips)))
+
+
+def _describe(exc: BaseException) -> str:
+    """The first real error inside (possibly nested) exception groups, as one line."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
