@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 import peewee
 from playhouse.migrate import SchemaMigrator, migrate
 
-from engine.storage.records import ALL_RECORDS, AppliedMigration, BaseRecord, SchemaVersionRecord
+from engine.storage.records import AppliedMigration, BaseRecord, SchemaVersionRecord
+from engine.storage.schema import ALL_RECORDS, MONITORING_RECORDS
 from pulsewatch.errors import StorageError
 
 MYSQL_TABLE_SETTINGS = ("ENGINE=InnoDB", "DEFAULT CHARSET=utf8mb4", "COLLATE=utf8mb4_bin")
@@ -59,7 +60,7 @@ def add_index_if_missing(
 
 
 def _initial_schema(db: peewee.Database) -> None:
-    create_tables(db, ALL_RECORDS)
+    create_tables(db, (SchemaVersionRecord, *MONITORING_RECORDS))
 
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -379,12 +379,3 @@ class FlipRecord(BaseRecord):
             record.id = flip.id
         return record
 
-
-ALL_RECORDS: tuple[type[BaseRecord], ...] = (
-    SchemaVersionRecord,
-    CheckRecord,
-    CheckStateRecord,
-    ResultRecord,
-    FlipRecord,
-)
-"""Every table of the current schema."""

@@ -59,7 +59,7 @@ def open_store(url: str, *, upgrade: bool = True, migrations: Sequence[Migration
     target = parse_url(url)
     store = SqlStore(make_database(target), target, migrations=migrations)
     try:
-        with store._session("open"):
+        with store.session("open"):
             if upgrade:
                 schema.upgrade(store._db, migrations)
             else:
@@ -92,6 +92,15 @@ class SqlStore:
         """The database URL with any password replaced by `***`."""
         return self._target.display
 
+    def atomic(self) -> Any:
+        """A transaction (or savepoint) on this store's database; use inside `session()`."""
+        return self._db.atomic()
+
+    @property
+    def is_mysql(self) -> bool:
+        """True on MySQL/MariaDB (for the few statements whose SQL differs between backends)."""
+        return self._is_mysql
+
     @property
     def backend(self) -> str:
         """Which backend: "sqlite" or "mysql"."""
@@ -101,7 +110,7 @@ class SqlStore:
 
     def schema_version(self) -> int:
         """The database's schema version (0 for an empty database)."""
-        with self._session("read the schema version of"):
+        with self.session("read the schema version of"):
             return schema.read_version(self._db)
 
     def upgrade(self) -> tuple[int, int]:
@@ -110,7 +119,7 @@ class SqlStore:
         Raises:
             StorageError: the database is newer than this code, or a step failed.
         """
-        with self._session("upgrade"):
+        with self.session("upgrade"):
             return schema.upgrade(self._db, self._migrations)
 
     # -- checks ---------------------------------------------------------------------------------
@@ -123,7 +132,7 @@ class SqlStore:
         retention). The plan carries ids everywhere.
         """
         now = datetime.now(UTC)
-        with self._session("save checks in"), self._db.atomic():
+        with self.session("save checks in"), self._db.atomic():
             plan = plan_check_sync(desired, self._select_checks())
             added = tuple(replace(c, id=self._insert_check(c, now)) for c in plan.added)
             for check in plan.changed:
@@ -143,7 +152,7 @@ class SqlStore:
 
     def load_checks(self) -> list[Check]:
         """Every stored check, ordered by (org, name)."""
-        with self._session("read checks from"):
+        with self.session("read checks from"):
             return self._select_checks()
 
     def check_by_name(self, name: str, org: str | None = None) -> Check:
@@ -152,7 +161,7 @@ class SqlStore:
         Raises:
             NotFoundError: no such check, or (without `org`) several organizations have one.
         """
-        with self._session("read checks from"):
+        with self.session("read checks from"):
             query = CheckRecord.select().where(CheckRecord.name == name)
             if org is not None:
                 query = query.where(CheckRecord.org == org)
@@ -171,7 +180,7 @@ class SqlStore:
 
     def load_states(self) -> dict[int, CheckState]:
         """The state of every stored check that has one, by check id."""
-        with self._session("read check states from"):
+        with self.session("read check states from"):
             query = CheckStateRecord.select().where(
                 CheckStateRecord.check_id.in_(CheckRecord.select(CheckRecord.id))
             )
@@ -179,7 +188,7 @@ class SqlStore:
 
     def status_rows(self) -> list[tuple[Check, CheckState]]:
         """Every check with its state, ordered by (org, name); a check never judged shows UNKNOWN."""
-        with self._session("read check states from"):
+        with self.session("read check states from"):
             checks = self._select_checks()
             states = {r.check_id: r.to_domain() for r in CheckStateRecord.select()}
         return [(c, states.get(_id(c)) or CheckState(check_id=_id(c))) for c in checks]
@@ -192,7 +201,7 @@ class SqlStore:
         Raises:
             NotFoundError: no check has this id.
         """
-        with self._session("pause or resume a check in"), self._db.atomic():
+        with self.session("pause or resume a check in"), self._db.atomic():
             if not CheckRecord.select().where(CheckRecord.id == check_id).exists():
                 raise NotFoundError(f"no check with id {check_id}")
             record = CheckStateRecord.get_or_none(CheckStateRecord.check_id == check_id)
@@ -228,7 +237,7 @@ class SqlStore:
         result_rows = [ResultRecord.row(r) for r in results]
         state_rows = _state_rows(states)
         flip_rows = [FlipRecord.row(f) for f in flips]
-        with self._session("record results in"), self._db.atomic():
+        with self.session("record results in"), self._db.atomic():
             cursor = self._cursor()
             if result_rows:
                 cursor.executemany(self._statements.insert_results, result_rows)
@@ -241,7 +250,7 @@ class SqlStore:
         """The check's latest results, newest first."""
         if limit <= 0:
             return []
-        with self._session("read results from"):
+        with self.session("read results from"):
             query = (
                 ResultRecord.select()
                 .where(ResultRecord.check_id == check_id)
@@ -254,7 +263,7 @@ class SqlStore:
         """The check's latest flips, newest first."""
         if limit <= 0:
             return []
-        with self._session("read flips from"):
+        with self.session("read flips from"):
             query = (
                 FlipRecord.select()
                 .where(FlipRecord.check_id == check_id)
@@ -284,8 +293,15 @@ class SqlStore:
     # -- internals ------------------------------------------------------------------------------
 
     @contextmanager
-    def _session(self, doing: str) -> Iterator[None]:
-        """One connection for the duration of a call, and database errors as StorageError."""
+    def session(self, doing: str) -> Iterator[None]:
+        """One connection for the duration of a unit of work, and database errors as StorageError.
+
+        The stores of other contexts (accounts, alerting...) share this store's database and run
+        their queries inside `with sql_store.session("what it does"), sql_store.atomic():`.
+
+        Args:
+            doing: completes "could not ... the database" in error messages, e.g. "save users in".
+        """
         if self._closed:
             raise StorageError(f"the store for {self._target.display} is closed")
         if database.obj is not self._db:

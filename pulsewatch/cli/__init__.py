@@ -22,54 +22,33 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
-def _add_config_option(parser: argparse.ArgumentParser) -> None:
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """The `-c FILE` option every command that reads the config accepts."""
     parser.add_argument(
         "-c", "--config", metavar="FILE",
         help="configuration file (default: $PULSEWATCH_CONFIG or ./pulsewatch.yaml)",
     )
 
 
+COMMAND_MODULES = ("pulsewatch.cli.commands",)
+"""Modules whose `register(commands)` adds their subcommands; each sets `handler=` on its parsers.
+
+A new command group is a new module here, so command groups never edit each other's code."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, as documented in the README."""
+    import importlib
+
+    from pulsewatch import __version__
+
     parser = argparse.ArgumentParser(
         prog="pulsewatch", description="Uptime and health-check monitoring: engine, console, config as code."
     )
-    from pulsewatch import __version__
-
     parser.add_argument("--version", action="version", version=f"pulsewatch {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    demo = commands.add_parser("demo", help="local demo targets + the console, on SQLite; no config needed")
-    demo.add_argument("--headless", action="store_true", help="run the demo engine without the console")
-    demo.add_argument("--database", metavar="URL", help="database URL (default: demo.db in the data dir)")
-
-    console = commands.add_parser("console", help="the live console, with the engine running inside it")
-    _add_config_option(console)
-    console.add_argument("--attach", action="store_true", help="watch engines running elsewhere (no probes)")
-
-    engine = commands.add_parser("engine", help="the headless engine: JSON logs on stderr, SIGTERM stops")
-    _add_config_option(engine)
-    engine.add_argument("--name", help="engine name in logs and results (default: HOST-PID)")
-
-    status = commands.add_parser("status", help="every check's state from the database")
-    _add_config_option(status)
-    status.add_argument("--json", action="store_true", help="print a JSON list (for scripts)")
-
-    config = commands.add_parser("config", help="validate, plan or apply the configuration")
-    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    for name, text in (
-        ("validate", "check the file; print OK or every problem with file:line:column"),
-        ("plan", "show what applying the file would add, change and remove in the database"),
-        ("apply", "make the database match the file (running engines keep unchanged checks' state)"),
-    ):
-        sub = config_commands.add_parser(name, help=text)
-        sub.add_argument("file", nargs="?", metavar="FILE", help="configuration file (same as -c)")
-        _add_config_option(sub)
-
-    db = commands.add_parser("db", help="database administration")
-    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    upgrade = db_commands.add_parser("upgrade", help="create or upgrade the schema to this version")
-    _add_config_option(upgrade)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     return parser
 
 
@@ -80,18 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits 2 on bad usage and 0 for --help/--version
         return int(exit_.code or 0)
-    from pulsewatch.cli import commands
-
-    handler = {
-        "demo": commands.run_demo,
-        "console": commands.run_console,
-        "engine": commands.run_engine,
-        "status": commands.show_status,
-        "config": commands.run_config,
-        "db": commands.run_db,
-    }[args.command]
     try:
-        return handler(args)
+        return int(args.handler(args))
     except ConfigError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from pulsewatch.cli import wiring
+from pulsewatch.cli import add_config_option, wiring
 
 if TYPE_CHECKING:
     import argparse
@@ -15,6 +15,47 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The monitoring commands: demo, console, engine, status, config, db."""
+    demo = commands.add_parser("demo", help="local demo targets + the console, on SQLite; no config needed")
+    demo.add_argument("--headless", action="store_true", help="run the demo engine without the console")
+    demo.add_argument("--database", metavar="URL", help="database URL (default: demo.db in the data dir)")
+    demo.set_defaults(handler=run_demo)
+
+    console = commands.add_parser("console", help="the live console, with the engine running inside it")
+    add_config_option(console)
+    console.add_argument("--attach", action="store_true", help="watch engines running elsewhere (no probes)")
+    console.set_defaults(handler=run_console)
+
+    engine = commands.add_parser("engine", help="the headless engine: JSON logs on stderr, SIGTERM stops")
+    add_config_option(engine)
+    engine.add_argument("--name", help="engine name in logs and results (default: HOST-PID)")
+    engine.set_defaults(handler=run_engine)
+
+    status = commands.add_parser("status", help="every check's state from the database")
+    add_config_option(status)
+    status.add_argument("--json", action="store_true", help="print a JSON list (for scripts)")
+    status.set_defaults(handler=show_status)
+
+    config = commands.add_parser("config", help="validate, plan or apply the configuration")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    for name, text in (
+        ("validate", "check the file; print OK or every problem with file:line:column"),
+        ("plan", "show what applying the file would add, change and remove in the database"),
+        ("apply", "make the database match the file (running engines keep unchanged checks' state)"),
+    ):
+        sub = config_commands.add_parser(name, help=text)
+        sub.add_argument("file", nargs="?", metavar="FILE", help="configuration file (same as -c)")
+        add_config_option(sub)
+        sub.set_defaults(handler=run_config)
+
+    db = commands.add_parser("db", help="database administration")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="create or upgrade the schema to this version")
+    add_config_option(upgrade)
+    upgrade.set_defaults(handler=run_db)
 
 
 def run_engine(args: argparse.Namespace) -> int:

@@ -9,7 +9,6 @@ import pymysql
 import pytest
 
 from engine.storage.db import parse_url
-from engine.storage.records import ALL_RECORDS
 from engine.storage.store import SqlStore
 
 MYSQL_URL = os.environ.get("PULSEWATCH_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/pulsewatch_test")
@@ -34,8 +33,10 @@ def reset_mysql_database(url: str) -> None:
         with conn.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{target.database}` CHARACTER SET utf8mb4")
             cursor.execute(f"USE `{target.database}`")
-            for record in ALL_RECORDS:
-                cursor.execute(f"DROP TABLE IF EXISTS `{record._meta.table_name}`")
+            # Every table, not only ALL_RECORDS: a test of a newer schema may have left others.
+            cursor.execute("SHOW TABLES")
+            for (table,) in cursor.fetchall():
+                cursor.execute(f"DROP TABLE IF EXISTS `{table}`")
     finally:
         conn.close()
 

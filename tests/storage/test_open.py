@@ -120,7 +120,7 @@ class TestSqliteFiles:
 
 
 def lose_the_connection_in_a_transaction(store: SqlStore) -> None:
-    with store._session("test"), store._db.atomic():
+    with store.session("test"), store._db.atomic():
         ((in_use,),) = store._db.execute_sql("SELECT CONNECTION_ID()").fetchall()  # type: ignore[no-untyped-call]
         kill_mysql_connection(MYSQL_URL, in_use)
         store._db.execute_sql("SELECT 1")  # type: ignore[no-untyped-call]
@@ -164,7 +164,7 @@ class TestServerFailures:
             assert in_use != idle
 
             # A connection lost while checked out is re-opened once by the reconnecting class.
-            with store._session("test"):
+            with store.session("test"):
                 ((in_use,),) = store._db.execute_sql("SELECT CONNECTION_ID()").fetchall()  # type: ignore[no-untyped-call]
                 kill_mysql_connection(MYSQL_URL, in_use)
                 ((replaced,),) = store._db.execute_sql("SELECT CONNECTION_ID()").fetchall()  # type: ignore[no-untyped-call]

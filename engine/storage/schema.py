@@ -1,0 +1,21 @@
+"""Every table of the current schema, gathered from each context's records module.
+
+Each bounded context keeps its peewee records in its own module (`records.py` for monitoring,
+`accounts_records.py`, `alerting_records.py`, ...) and appends its tuple here, so adding a context
+touches one line of this file and one `Migration` in `migrations.py`.
+"""
+
+from __future__ import annotations
+
+from engine.storage.records import (
+    CheckRecord,
+    CheckStateRecord,
+    FlipRecord,
+    ResultRecord,
+    SchemaVersionRecord,
+)
+
+MONITORING_RECORDS = (CheckRecord, CheckStateRecord, ResultRecord, FlipRecord)
+
+ALL_RECORDS = (SchemaVersionRecord, *MONITORING_RECORDS)
+"""Every table of the current schema; an empty database gets all of them at once."""
