@@ -18,6 +18,8 @@ import httpx
 import trio
 
 from engine.evaluator import Evaluator, Record
+from engine.heartbeats import HeartbeatMonitor
+from engine.maintenance import Maintenance
 from engine.probes import HttpClientPool, Prober
 from engine.recorder import Recorder
 from engine.scheduler import Scheduler
@@ -38,7 +40,10 @@ from pulsewatch.errors import NotFoundError, StorageError
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from engine.maintenance import MaintenanceStore
+    from engine.notifier import Notifier
     from engine.offload import RunSync
+    from pulsewatch.config_retention import RetentionSettings
     from pulsewatch.domain.events import EngineEvent
     from pulsewatch.domain.monitoring import Check
     from pulsewatch.services.ports import MonitoringStore
@@ -75,6 +80,12 @@ class Engine:
             (tests and benchmarks, e.g. `httpx.MockTransport`).
         run_sync: how blocking store calls reach a worker thread; see engine.offload for why
             this is a parameter at all.
+        listen: HOST:PORT for the HTTP listener (pings, /healthz; port 0 picks a free port);
+            None: no listener.
+        rollups: where to roll up and prune (engine.maintenance); None: storage is not maintained.
+        retention: how long data is kept and how often maintenance runs (with `rollups`).
+        notifier: turns flips into incidents and notifications; it sees every event and outlives
+            the probes like the recorder, so flips of the last probes are still alerted.
     """
 
     def __init__(
@@ -90,8 +101,19 @@ class Engine:
         batch_delay: float = 0.25,
         http_transport: httpx.AsyncBaseTransport | None = None,
         run_sync: RunSync = trio.to_thread.run_sync,
+        listen: str | None = None,
+        rollups: MaintenanceStore | None = None,
+        retention: RetentionSettings | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
+        if notifier is not None:  # first: every consumer of `emit` below must feed the notifier too
+            emit = notifier.tee(emit)
+        self.notifier = notifier
+        """Incidents and alerts (engine.notifier); None: this engine alerts nobody."""
         self.name = name
+        self.listen = listen
+        self.listen_address: str | None = None
+        """The address the listener bound (port 0 resolved), once the engine has started."""
         self.stats = EngineStats()
         self.probe_limiter = trio.CapacityLimiter(concurrency)
         """Probe slots, shared by scheduled and run-now probes."""
@@ -123,6 +145,24 @@ class Engine:
         )
         self._checks: dict[int, Check] = {}
         self._evaluator = Evaluator({}, (), emit=emit, engine=name)
+        self.maintenance: Maintenance | None = None
+        """Rollups and pruning (with `rollups` and `retention`), on the database writer slot."""
+        if rollups is not None and retention is not None:
+            self.maintenance = Maintenance(
+                rollups, retention, write_limiter=self.db_write_limiter, wall_clock=wall_clock,
+                engine=name, run_sync=run_sync,
+            )
+        self.heartbeats = HeartbeatMonitor(
+            engine=name,
+            wall_clock=wall_clock,
+            emit=emit,
+            evaluator=lambda: self._evaluator,
+            send=self._send_record,
+            store=store,
+            run_sync=run_sync,
+            read_limiter=self.db_read_limiter,
+        )
+        """Pings in, late results out, for heartbeat (push) checks."""
 
     @property
     def checks(self) -> tuple[Check, ...]:
@@ -183,12 +223,19 @@ class Engine:
             async with trio.open_nursery() as keeper:
                 # The recorder lives outside the scope stop() cancels: it must outlive the probes.
                 await keeper.start(self._recorder.run, self._records_receive)
+                if self.notifier is not None:
+                    await keeper.start(self.notifier.run)
                 try:
                     with self._scope:
                         for record in startup_records:
                             await self._records_send.send(record)
                         async with trio.open_nursery() as nursery:
                             await nursery.start(self._scheduler.run)
+                            await nursery.start(self.heartbeats.run)
+                            if self.maintenance is not None:
+                                await nursery.start(self.maintenance.run)
+                            if self.listen is not None:
+                                self.listen_address = await nursery.start(self._serve_http, self.listen)
                             nursery.start_soon(self._command_loop)
                             log.info(
                                 "engine %s started with %d checks",
@@ -201,6 +248,8 @@ class Engine:
                 finally:
                     # Probing is over: closing the channel lets the recorder write what is left and end.
                     self._records_send.close()
+                    if self.notifier is not None:
+                        self.notifier.finish()
                     with trio.CancelScope(shield=True):
                         await self._http.aclose()
         if not started:  # stop() came during start-up: still a clean start-and-stop for the host
@@ -246,10 +295,12 @@ class Engine:
         now = self._wall_clock()
         for check_id, check in self._checks.items():
             state = self._evaluator.states[check_id]
+            if check.heartbeat is not None:
+                self.heartbeats.add(check)  # pinged, never scheduled; paused ones still record pings
             if check.paused and state.status != Status.PAUSED:
                 paused = CheckState(check_id=check_id, status=Status.PAUSED, since=now)
                 records.append(self._evaluator.replace_state(paused))
-            elif not check.paused and state.status != Status.PAUSED:
+            elif not check.paused and state.status != Status.PAUSED and check.heartbeat is None:
                 self._scheduler.add(check)
         self._emit(
             EngineStarted(
@@ -269,10 +320,30 @@ class Engine:
             self.stats.probe_failures += 1
         current = self._checks.get(result.check_id, check)
         record = self._evaluator.apply(current, result, self._wall_clock())
+        await self._send_record(record)
+
+    async def _send_record(self, record: Record) -> None:
         # Shielded: once a result has been shown (CheckUpdated) it must reach the recorder, even if
         # stop() lands right now. The recorder outlives this task, so the send always completes.
         with trio.CancelScope(shield=True):
             await self._records_send.send(record)
+
+    async def _serve_http(self, listen: str, *, task_status: trio.TaskStatus[str]) -> None:
+        # Imported here: FastAPI and hypercorn load only in engines that listen.
+        from engine.http import ListenerContext, build_app, run_listener
+
+        started = trio.current_time()
+        context = ListenerContext(
+            engine=self.name,
+            check_count=lambda: len(self._checks),
+            uptime=lambda: trio.current_time() - started,
+            pings=self.heartbeats,
+            store=self._store,
+            run_sync=self._run_sync,
+            read_limiter=self.db_read_limiter,
+            write_limiter=self.db_write_limiter,
+        )
+        await run_listener(build_app(context), listen, task_status=task_status)
 
     # -- commands -------------------------------------------------------------------------------
 
@@ -281,7 +352,9 @@ class Engine:
             async for command in self._commands_receive:
                 if isinstance(command, RunNow):
                     check = self._known(command.check_id, command)
-                    if check is not None:
+                    if check is not None and check.heartbeat is not None:
+                        self.heartbeats.wake()  # nothing to probe: judge its deadline now
+                    elif check is not None:
                         self._scheduler.run_now(check)
                 elif isinstance(command, SetPaused):
                     # In order, on this task: a pause followed by a resume must end resumed.
@@ -321,6 +394,8 @@ class Engine:
         record = self._evaluator.replace_state(state)
         if command.paused:
             self._scheduler.remove(command.check_id)
+        elif check.heartbeat is not None:
+            self.heartbeats.resume(check)
         else:
             self._scheduler.add(check, immediately=True)  # a verdict now, not one interval later
         log.info(

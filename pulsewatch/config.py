@@ -254,7 +254,7 @@ def _is_secret(loc: Loc) -> bool:
     if head == ("channels",) and "urls" in loc:
         return True
     return head in (("checks",), ("defaults",)) and any(
-        part in ("headers", "body", "heartbeat") for part in loc
+        part in ("headers", "body", "heartbeat", "auth", "proxy", "send") for part in loc
     )
 
 

@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from pulsewatch.config_alerting import build_alerting
 from pulsewatch.config_checks import build_checks
+from pulsewatch.config_retention import RetentionSection, build_retention
 from pulsewatch.config_schema import (
     ChannelSection,
     ConsoleSection,
@@ -82,7 +84,7 @@ def build_config(
     channels = _channels(valid, report)
     plans = _plans(valid, report)
     organizations = _organizations(valid, report)
-    checks = build_checks(valid, report, organizations)
+    checks = build_checks(valid, report, organizations, base_dir=path.parent if path else None)
     return LoadedConfig(
         path=path,
         database_url=database_url,
@@ -92,6 +94,8 @@ def build_config(
         plans=plans,
         organizations=organizations,
         checks=checks,
+        retention=build_retention(valid.section("retention", RetentionSection)),
+        alerting=build_alerting(valid, report, checks, channels),
     )
 
 

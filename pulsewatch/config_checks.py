@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlsplit
 
+from pulsewatch.config_heartbeat import check_heartbeat_tokens, heartbeat_check
+from pulsewatch.config_kinds import DEFAULT_CONDITIONS, HTTP_KINDS, KINDS, classify_url, placeholder_problem
+from pulsewatch.config_options import check_defaults, probe_options
 from pulsewatch.config_schema import CheckSection, DefaultsSection, format_duration
 from pulsewatch.config_yaml import Loc, Report, first_seen, listing, quote, suggest
 from pulsewatch.domain.conditions import Condition, ConditionSyntaxError, parse_condition
@@ -13,87 +15,53 @@ from pulsewatch.domain.monitoring import DEFAULT_ORG, Check, HttpOptions
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from pulsewatch.config_build import Validated
+    from pulsewatch.config_options import ProbeOptions
     from pulsewatch.config_types import OrganizationConfig
 
-SUPPORTED_KINDS = ("http", "https", "tcp")
-NOT_YET_SUPPORTED = ("udp", "tls", "icmp", "dns")
-DEFAULT_CONDITIONS = {
-    "http": ("[STATUS] < 400",),
-    "https": ("[STATUS] < 400",),
-    "tcp": ("[CONNECTED] == true",),
-}
 DEFAULT_INTERVAL = 60.0
 DEFAULT_TIMEOUT = 10.0
-HTTP_ONLY_FIELDS = (
-    "method",
-    "headers",
-    "body",
-    "follow_redirects",
-    "max_redirects",
-    "verify_tls",
-    "max_body_bytes",
-)
-_SUPPORTED_TEXT = "this version probes http, https and tcp"
 
 T = TypeVar("T")
 
 
-def classify_url(url: str) -> str:
-    """The check kind a URL asks for (http, https, tcp).
-
-    Raises:
-        ValueError: with the sentence to show when the URL cannot be probed by this version.
-    """
-    if not url.strip() or any(ch.isspace() for ch in url):
-        raise ValueError(
-            "expected a URL without spaces, like https://example.com/health or tcp://db.example.com:5432"
-        )
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if not scheme or not url[len(parts.scheme) :].startswith("://"):
-        raise ValueError(
-            "expected a URL with a scheme, like https://example.com/health or tcp://db.example.com:5432"
-        )
-    if scheme in NOT_YET_SUPPORTED:
-        raise ValueError(f"{scheme} checks are not supported by this version yet ({_SUPPORTED_TEXT})")
-    if scheme not in SUPPORTED_KINDS:
-        raise ValueError(f'unknown URL scheme "{scheme}": expected http, https or tcp')
-    if not parts.hostname:
-        raise ValueError("the URL has no host")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError("the URL's port must be a number from 1 to 65535") from None
-    if scheme == "tcp":
-        if port is None or port == 0:
-            raise ValueError("a tcp check needs a host and a port, like tcp://db.example.com:5432")
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise ValueError("a tcp URL is only tcp://HOST:PORT (no path or query)")
-    return scheme
-
-
 def build_checks(
-    valid: Validated, report: Report, organizations: tuple[OrganizationConfig, ...]
+    valid: Validated,
+    report: Report,
+    organizations: tuple[OrganizationConfig, ...],
+    *,
+    base_dir: Path | None = None,
 ) -> tuple[Check, ...]:
-    """The config's checks, in file order; every problem goes to `report`."""
-    return _ChecksBuilder(valid, report, organizations).build()
+    """The config's checks, in file order; every problem goes to `report`.
+
+    `base_dir` is the folder relative file paths (ca_file, client_cert...) are read from: the config
+    file's; None reads them from the current directory.
+    """
+    return _ChecksBuilder(valid, report, organizations, base_dir).build()
 
 
 class _ChecksBuilder:
     """Builds the checks: org and team, kind from the URL, defaults merged, conditions parsed."""
 
     def __init__(
-        self, valid: Validated, report: Report, organizations: tuple[OrganizationConfig, ...]
+        self,
+        valid: Validated,
+        report: Report,
+        organizations: tuple[OrganizationConfig, ...],
+        base_dir: Path | None,
     ) -> None:
         self.valid = valid
+        self.base_dir = base_dir
         self.report = report
         self.defaults = valid.section("defaults", DefaultsSection) or DefaultsSection()
         self.org_slugs = valid.raw_names("organizations", "slug")
         self.teams = {org.slug: {t.name for t in org.teams} for org in organizations}
         self.channel_names = valid.raw_names("channels", "name")
         self.default_conditions = self._conditions(self.defaults.conditions, ("defaults", "conditions"))
+        self.default_soft = self._conditions(self.defaults.soft_conditions, ("defaults", "soft_conditions"))
+        check_defaults(report, self.defaults)
         self._check_notify(self.defaults.notify, ("defaults", "notify"))
         d = self.defaults
         if d.interval is not None and d.timeout is not None and d.timeout > d.interval:
@@ -109,51 +77,69 @@ class _ChecksBuilder:
             if first_seen(self.report, seen, (org, section.name), ("checks", i, "name"), what) and check:
                 built.append((i, check))
         self._check_dependencies(built)
+        check_heartbeat_tokens(self.valid, self.report, built)
         return tuple(check for _, check in built)
 
     def _check(self, i: int, c: CheckSection, org: str) -> Check | None:
         """The domain Check, or None when it cannot be built; either way every field is checked."""
         base: Loc = ("checks", i)
         team = self._team(base, c, org)
+        if c.heartbeat is not None or "heartbeat" in self.valid.dropped.get(base, ()):
+            self._check_notify(c.notify, (*base, "notify"))
+            notify = _pick(c.notify, self.defaults.notify, [])
+            return heartbeat_check(self.report, base, c, org=org, team=team, notify=notify)
         interval, timeout = self._timing(base, c)
         self._check_notify(c.notify, (*base, "notify"))
         target = self._target(base, c)
         if target is None:
             self._conditions(c.conditions, (*base, "conditions"))
+            self._conditions(c.soft_conditions, (*base, "soft_conditions"))
             return None
         url, kind = target
         d = self.defaults
+        retries = _pick(c.retries, d.retries, 0)
+        options = probe_options(
+            self.report,
+            base,
+            c,
+            d,
+            kind=kind,
+            url=url,
+            timing=(interval, timeout, retries),
+            base_dir=self.base_dir,
+        )
         return Check(
             name=c.name,
             url=url,
             kind=kind,
             interval=interval,
             timeout=timeout,
-            conditions=self._check_conditions(base, c, kind),
+            conditions=self._check_conditions(base, c, kind, soft=False),
             failure_threshold=_pick(c.failure_threshold, d.failure_threshold, 1),
             success_threshold=_pick(c.success_threshold, d.success_threshold, 1),
-            retries=_pick(c.retries, d.retries, 0),
+            retries=retries,
             org=org,
             team=team,
             tags=tuple(dict.fromkeys(c.tags)),
             depends_on=tuple(dict.fromkeys(c.depends_on)),
             notify=tuple(dict.fromkeys(_pick(c.notify, d.notify, []))),
             paused=c.paused,
-            http=self._http_options(base, c, kind),
+            http=self._http_options(c, kind, options),
+            soft_conditions=self._check_conditions(base, c, kind, soft=True),
+            retry_interval=options.retry_interval,
+            ip_version=options.ip_version,
+            tls=options.tls,
+            stream=options.stream,
+            packets=options.packets,
         )
 
     def _target(self, base: Loc, c: CheckSection) -> tuple[str, str] | None:
         """The URL and the kind it asks for, or None (reported) when this version cannot probe it."""
-        if c.heartbeat is not None:
-            self.report.add(
-                (*base, "heartbeat"),
-                f"heartbeat checks are not supported by this version yet ({_SUPPORTED_TEXT})",
-                at_key=True,
-            )
-            return None
         if c.url is None:
             self.report.add(
-                (*base, "url"), "required field missing (the URL's scheme picks the kind: http, https or tcp)"
+                (*base, "url"),
+                f"required field missing (the URL's scheme picks the kind: {', '.join(KINDS)}), "
+                "or give heartbeat: for a push check",
             )
             return None
         try:
@@ -162,12 +148,34 @@ class _ChecksBuilder:
             self.report.add((*base, "url"), f"{exc}, got {_masked_url(c.url)}")
             return None
 
-    def _check_conditions(self, base: Loc, c: CheckSection, kind: str) -> tuple[Condition, ...]:
-        if c.conditions:
-            return self._conditions(c.conditions, (*base, "conditions"))
-        if kind in ("http", "https") and self.defaults.conditions:
-            return self.default_conditions
-        return self._conditions(list(DEFAULT_CONDITIONS[kind]), ())
+    def _check_conditions(
+        self, base: Loc, c: CheckSection, kind: str, *, soft: bool
+    ) -> tuple[Condition, ...]:
+        """The check's own (soft) conditions, else the defaults' for http(s), else the kind's built-in ones;
+        each must use only placeholders the kind's probe fills in."""
+        name = "soft_conditions" if soft else "conditions"
+        own = c.soft_conditions if soft else c.conditions
+        if own:
+            loc = (*base, name)
+            parsed = self._conditions(own, loc)
+            for j, text in enumerate(own):
+                found = next((p for p in parsed if p.source == text), None)
+                problem = placeholder_problem(found, kind) if found is not None else None
+                if problem is not None:
+                    self.report.add((*loc, j), problem)
+            return parsed
+        defaults = self.default_soft if soft else self.default_conditions
+        if kind in HTTP_KINDS and defaults:
+            for condition in defaults:
+                problem = placeholder_problem(condition, kind)
+                if problem is not None:
+                    self.report.add(
+                        (*base, "url"),
+                        f"defaults.{name} {quote(condition.source)} cannot hold on this check: {problem} "
+                        f"(give the check {name} of its own)",
+                    )
+            return defaults
+        return () if soft else self._conditions(list(DEFAULT_CONDITIONS.get(kind, ())), ())
 
     def _org(self, base: Loc, c: CheckSection) -> str:
         if not self.org_slugs:
@@ -217,19 +225,15 @@ class _ChecksBuilder:
         # is a default, and a 5s check should not need a timeout line just because the default is 10s.
         return interval, min(_pick(None, self.defaults.timeout, DEFAULT_TIMEOUT), interval)
 
-    def _http_options(self, base: Loc, c: CheckSection, kind: str) -> HttpOptions:
-        if kind not in ("http", "https"):
-            for name in HTTP_ONLY_FIELDS:
-                if getattr(c, name) is not None:
-                    self.report.add(
-                        (*base, name),
-                        f"only http and https checks take {name} (this is a {kind} check)",
-                        at_key=True,
-                    )
+    def _http_options(self, c: CheckSection, kind: str, options: ProbeOptions) -> HttpOptions:
+        """The http(s) options (a field other kinds cannot take is reported by `probe_options`)."""
+        if kind not in HTTP_KINDS:
             return HttpOptions()
         d = self.defaults
         headers = {k.lower(): (k, v.get_secret_value()) for k, v in (d.headers or {}).items()}
         headers.update({k.lower(): (k, v.get_secret_value()) for k, v in (c.headers or {}).items()})
+        if options.authorization is not None:
+            headers["authorization"] = ("Authorization", options.authorization)
         plain = HttpOptions()
         return HttpOptions(
             method=_pick(c.method, d.method, plain.method),
@@ -239,6 +243,7 @@ class _ChecksBuilder:
             max_redirects=_pick(c.max_redirects, d.max_redirects, plain.max_redirects),
             verify_tls=_pick(c.verify_tls, d.verify_tls, plain.verify_tls),
             max_body_bytes=_pick(c.max_body_bytes, d.max_body_bytes, plain.max_body_bytes),
+            proxy=options.proxy,
         )
 
     def _conditions(self, texts: list[str] | None, loc: Loc) -> tuple[Condition, ...]:

@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
 from pydantic_core import PydanticCustomError
+
+from pulsewatch.config_alerting import (
+    CanaryName,
+    EscalationPolicySection,
+    MaintenanceSection,
+    RouteSection,
+    SeverityName,
+)
+from pulsewatch.config_retention import RetentionSection
 
 DURATION_HINT = "expected a duration like 500ms, 30s, 5m, 1h or 2d"
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
@@ -170,6 +179,15 @@ def _keys(value: object) -> object:
     return value
 
 
+def _ip_version(value: object) -> object:
+    """`ip_version: 4 | 6 | any` → 4, 6 or 0 (any)."""
+    if value == "any":
+        return 0
+    if value in (4, 6, "4", "6") and not isinstance(value, bool):
+        return int(str(value))
+    raise PydanticCustomError("ip_version", "expected 4, 6 or any")
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise PydanticCustomError("blank", "must not be empty")
@@ -189,6 +207,7 @@ HeaderName = Annotated[str, AfterValidator(_header_name)]
 HeaderValue = Annotated[SecretStr, BeforeValidator(_scalar_text), AfterValidator(_header_value)]
 Keys = Annotated[str, BeforeValidator(_keys), AfterValidator(_not_blank)]
 Text = Annotated[str, AfterValidator(_not_blank)]
+IpVersion = Annotated[int, BeforeValidator(_ip_version)]
 
 
 class Section(BaseModel):
@@ -296,6 +315,24 @@ class OrganizationSection(Section):
     """Teams inside the organization."""
 
 
+class BasicAuthSection(Section):
+    """`auth: {basic: {username, password}}` — HTTP basic authentication."""
+
+    username: Text
+    """The user name (sent with the password in the Authorization header)."""
+    password: SecretStr
+    """Secret: never shown in errors or logs."""
+
+
+class AuthSection(Section):
+    """A check's `auth:` — how an http(s) probe authenticates; give `basic` or `bearer`."""
+
+    basic: BasicAuthSection | None = None
+    """Basic authentication with a user name and password."""
+    bearer: SecretStr | None = None
+    """A bearer token, sent as `Authorization: Bearer TOKEN`. Secret: never shown."""
+
+
 class HttpDefaults(Section):
     """Fields shared by `defaults:` and checks (base class, not a section of its own)."""
 
@@ -326,6 +363,39 @@ class HttpDefaults(Section):
     """Verify the server's certificate (default true). http(s) only."""
     max_body_bytes: Size | None = None
     """Most of the body read for [BODY] conditions (default 1MiB). http(s) only."""
+    soft_conditions: list[Text] | None = Field(default=None, min_length=1)
+    """Conditions whose failure alone makes the check DEGRADED instead of DOWN (e.g. `[RESPONSE_TIME]
+    < 800`): the target answered, but not well. Same syntax as conditions."""
+    retry_interval: Duration | None = None
+    """Wait between a failed attempt and its retry within one round (default: retry at once)."""
+    ip_version: IpVersion | None = None
+    """Probe over IPv4 (4), IPv6 (6), or whichever the name resolves to first (any, the default)."""
+    auth: AuthSection | None = None
+    """Basic or bearer authentication. Secret. http(s) only."""
+    proxy: SecretStr | None = None
+    """Send requests through this HTTP proxy, like http://proxy.example.com:3128. Secret (it may hold a
+    password). http(s) only."""
+    ca_file: Text | None = None
+    """Trust the CAs in this PEM file instead of the system's (a private CA). https and tls only."""
+    client_cert: Text | None = None
+    """Present this client certificate (PEM; it may hold the key too). https and tls only."""
+    client_key: Text | None = None
+    """The client certificate's private key (PEM), when it is a separate file. https and tls only."""
+
+
+class HeartbeatSection(Section):
+    """A check's `heartbeat:` — when its job's pings are due (rules in `pulsewatch.config_heartbeat`)."""
+
+    period: Duration | None = None
+    """Time between pings, like 1d (give this or cron)."""
+    cron: Text | None = None
+    """When the job runs, as a five-field cron expression like "0 3 * * *" (give this or period)."""
+    timezone: Text | None = None
+    """IANA time zone the cron expression is read in, like Europe/Berlin (default UTC)."""
+    grace: Duration | None = None
+    """How late a ping may be before the check is DOWN; also the longest run after /start (default 1h)."""
+    token: Text | None = None
+    """The secret in the ping URL /ping/TOKEN (default: derived from the check; see `status --json`)."""
 
 
 class DefaultsSection(HttpDefaults):
@@ -346,15 +416,24 @@ class CheckSection(HttpDefaults):
     team: Name | None = None
     """A team of the organization (free-form group when no organizations are declared)."""
     url: str | None = None
-    """Target; the scheme picks the kind: http://, https://, tcp://HOST:PORT."""
-    heartbeat: dict[str, Any] | None = None
-    """Push-based check (period, grace, token): not supported by this version yet."""
+    """Target; the scheme picks the kind: http://, https://, tcp://HOST:PORT, udp://HOST:PORT,
+    tls://HOST[:PORT], dns://RESOLVER[:PORT]/NAME?type=A, icmp://HOST."""
+    heartbeat: HeartbeatSection | None = None
+    """Makes this a push (heartbeat) check: the job pings /ping/TOKEN on engine.listen; no url."""
     body: str | None = None
     """Request body. http(s) only; never shown in errors."""
+    send: str | None = None
+    """Text sent once connected (tcp) or as the datagram (udp; required there). Never shown in errors."""
+    expect: Text | None = None
+    """The reply must contain this text, or match it whole when written pat(GLOB). tcp and udp only."""
+    packets: int | None = Field(default=None, ge=1, le=100)
+    """Echo requests per round, for packet loss (default 3). icmp only."""
     tags: list[Text] = Field(default_factory=list)
     """Free labels for filtering and grouping in the console."""
     depends_on: list[Name] = Field(default_factory=list)
     """Names of checks (same organization) whose failure explains this one's."""
+    severity: SeverityName | None = None
+    """critical, warning or info: routes pick escalation policies by it (default critical)."""
     paused: bool = False
     """Keep the check configured but do not probe it."""
 
@@ -380,3 +459,13 @@ class ConfigFile(Section):
     """Tenants; without them everything is in one organization, `default`."""
     checks: list[CheckSection] | None = None
     """What to watch."""
+    retention: RetentionSection | None = None
+    """How long results and rollups are kept (pulsewatch.config_retention)."""
+    escalation_policies: list[EscalationPolicySection] | None = None
+    """Who hears about an incident, and when (pulsewatch.config_alerting)."""
+    routes: list[RouteSection] | None = None
+    """Which checks get which escalation policy, by team, tag and severity; first match wins."""
+    maintenance: list[MaintenanceSection] | None = None
+    """Planned work: one-off or recurring (cron) windows that suppress alerts."""
+    canaries: list[CanaryName] | None = None
+    """Checks that test the engine's own connectivity: when all fail, alerts are held."""

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from pulsewatch.config_retention import RetentionSettings
+from pulsewatch.domain.alerting import AlertingConfig
 from pulsewatch.domain.monitoring import Check
 
 
@@ -118,3 +120,7 @@ class LoadedConfig:
     organizations: tuple[OrganizationConfig, ...] = ()
     """Empty when none are declared: every check is then in the `default` organization."""
     checks: tuple[Check, ...] = ()
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    """`retention:` — how long results and rollups are kept."""
+    alerting: AlertingConfig = field(default_factory=AlertingConfig)
+    """Channels, escalation policies, routes, maintenance windows, canaries and check severities."""

@@ -11,16 +11,18 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pulsewatch.domain.conditions import ProbeFacts, check_conditions
-from pulsewatch.domain.monitoring import ProbeResult
+from pulsewatch.domain.monitoring import ConditionOutcome, ProbeResult
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import datetime
 
     from pulsewatch.domain.monitoring import Check
+
+E = TypeVar("E", bound=BaseException)
 
 
 def saved_id(check: Check) -> int:
@@ -58,9 +60,37 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         stack.extend(a for a in current.args if isinstance(a, BaseException))
 
 
+# OpenSSL's X509_V_ERR_* codes for the failures a person can act on without seeing the certificate.
+_SELF_SIGNED = 18
+_SELF_SIGNED_IN_CHAIN = 19
+_UNKNOWN_ISSUER = (2, 20, 21)  # unable to get (local) issuer certificate, unable to verify the first
+
+
+class AddressFamilyError(OSError):
+    """The name resolves, but not to an address of the family the check asks for (ip_version)."""
+
+
+def find_cause(exc: BaseException, kind: type[E]) -> E | None:
+    """The first exception of type `kind` anywhere in `exc`'s chain, or None."""
+    return next((cause for cause in _chain(exc) if isinstance(cause, kind)), None)
+
+
+def certificate_words(exc: ssl.SSLCertVerificationError) -> str:
+    """Why a certificate was refused, in words; the cases that need the certificate itself (expired,
+    issued for another name) are refined by `engine.probes.tls.explain_certificate`."""
+    code = exc.verify_code
+    if code == _SELF_SIGNED:
+        return "self-signed certificate"
+    if code == _SELF_SIGNED_IN_CHAIN:
+        return "self-signed certificate in the chain (its root CA is not trusted)"
+    if code in _UNKNOWN_ISSUER:
+        return "incomplete certificate chain"
+    return f"TLS error: certificate verify failed: {exc.verify_message}"
+
+
 def _tls_words(exc: ssl.SSLError) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS error: certificate verify failed: {exc.verify_message}"
+        return certificate_words(exc)
     reason = getattr(exc, "reason", None)
     return f"TLS error: {reason.lower().replace('_', ' ') if reason else exc}"
 
@@ -77,6 +107,9 @@ def describe_failure(exc: BaseException, host: str) -> tuple[str, str]:
         the sentence a person reads.
     """
     chain = list(_chain(exc))
+    for cause in chain:
+        if isinstance(cause, AddressFamilyError):
+            return "dns", str(cause)
     # Most specific first: a TLS failure also shows up as a broken stream, a refused connection as
     # a generic "all attempts to connect failed".
     for cause in chain:
@@ -111,7 +144,8 @@ def judge(
     """Turn the facts of a completed exchange into a result.
 
     With conditions, they alone decide, and the first failing one is the message. Without them,
-    `default_ok` decides (HTTP: status below 400; TCP: connected).
+    `default_ok` decides (HTTP: status below 400; TCP: connected). When that verdict is a pass,
+    the soft conditions may still mark the result degraded (their first failure is the message).
 
     Args:
         check: the check probed (id and conditions).
@@ -126,28 +160,33 @@ def judge(
         The ProbeResult, outcomes included.
     """
     check_id = saved_id(check)
+    outcomes: tuple[ConditionOutcome, ...] = ()
     if check.conditions:
         outcomes = check_conditions(check.conditions, facts)
         failing = next((o for o in outcomes if not o.passed), None)
-        return ProbeResult(
-            check_id=check_id,
-            started_at=started_at,
-            duration_ms=duration_ms,
-            ok=failing is None,
-            status_code=status_code,
-            error=None if failing is None else "condition",
-            message="" if failing is None else failing.description,
-            outcomes=outcomes,
-        )
-    error, message = (None, "") if default_ok else default_failure
+        ok = failing is None
+        error, message = (None, "") if failing is None else ("condition", failing.description)
+    else:
+        ok = default_ok
+        error, message = (None, "") if default_ok else default_failure
+    degraded = False
+    # Soft conditions only matter once the hard ones pass: a DOWN probe is not also "slow".
+    if ok and check.soft_conditions:
+        soft = check_conditions(check.soft_conditions, facts)
+        outcomes += soft
+        failing = next((o for o in soft if not o.passed), None)
+        if failing is not None:
+            degraded, error, message = True, "degraded", failing.description
     return ProbeResult(
         check_id=check_id,
         started_at=started_at,
         duration_ms=duration_ms,
-        ok=default_ok,
+        ok=ok,
         status_code=status_code,
         error=error,
         message=message,
+        outcomes=outcomes,
+        degraded=degraded,
     )
 
 

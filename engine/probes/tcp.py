@@ -1,4 +1,4 @@
-"""The TCP probe: can a connection to host:port be opened within the timeout?"""
+"""The TCP probe: does host:port accept a connection within the timeout, and answer as expected?"""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 
 import trio
 
-from engine.probes.common import describe_failure, failed, judge, timeout_failure
-from pulsewatch.domain.conditions import ProbeFacts
+from engine.probes.common import describe_failure, failed, timeout_failure
+from engine.probes.expect import READ_CAP, Expectation, judge_reply, reads_reply
+from engine.probes.net import open_tcp, peer_ip
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -18,22 +19,25 @@ if TYPE_CHECKING:
 
 
 def parse_target(url: str) -> tuple[str, int]:
-    """Host and port of a `tcp://HOST:PORT` URL.
+    """Host and port of a `tcp://HOST:PORT` or `udp://HOST:PORT` URL.
 
     Raises:
         ValueError: when the URL has no host or no port.
     """
     parts = urlsplit(url)
     if not parts.hostname or parts.port is None:
-        raise ValueError(f"{url!r} is not tcp://HOST:PORT")
+        raise ValueError(f"{url!r} is not {parts.scheme or 'tcp'}://HOST:PORT")
     return parts.hostname, parts.port
 
 
 async def probe_tcp(check: Check, wall_clock: Callable[[], datetime]) -> ProbeResult:
-    """One TCP attempt: connect (happy eyeballs across the host's addresses), then close.
+    """One TCP attempt: connect (happy eyeballs across the host's addresses), optionally send and read.
 
-    The facts are `[CONNECTED]`, `[RESPONSE_TIME]` (time to connect) and `[IP]`; without
-    conditions, connecting is success.
+    With `send:` the text is written once connected. The reply is read when the check has `expect:`
+    or a [BODY] condition: until the expectation is met, a full line has arrived, the peer closes,
+    64 KiB, or the timeout — and a reply cut short by the timeout is still judged on what arrived.
+    The facts are `[CONNECTED]`, `[RESPONSE_TIME]` (time to connect, or to the reply when one is
+    read), `[BODY]` and `[IP]`; without conditions, connecting (and meeting `expect:`) is success.
 
     Args:
         check: the check to probe (must have an id).
@@ -50,35 +54,47 @@ async def probe_tcp(check: Check, wall_clock: Callable[[], datetime]) -> ProbeRe
         return failed(check, ("config", str(exc)), started_at=started_at, duration_ms=0.0)
     failure: tuple[str, str] | None = None
     ip: str | None = None
-    connected_ms: float | None = None
+    done_ms: float | None = None
+    reading = reads_reply(check)
+    reply = bytearray()
     with trio.move_on_after(check.timeout):
         try:
-            stream = await trio.open_tcp_stream(host, port)
+            stream = await open_tcp(host, port, check.ip_version)
         except OSError as exc:
             failure = describe_failure(exc, host)
         else:
-            connected_ms = (trio.current_time() - start) * 1000
-            ip = str(stream.socket.getpeername()[0])
-            await stream.aclose()
-    if connected_ms is None:
-        elapsed_ms = (trio.current_time() - start) * 1000
+            ip = peer_ip(stream.socket)
+            try:
+                if check.stream.send:
+                    await stream.send_all(check.stream.send.encode())
+                if reading:
+                    await _read_reply(stream, check, reply)
+                done_ms = (trio.current_time() - start) * 1000
+            except (OSError, trio.BrokenResourceError) as exc:
+                failure = describe_failure(exc, host)
+            finally:
+                await trio.aclose_forcefully(stream)
+    elapsed_ms = (trio.current_time() - start) * 1000
+    if done_ms is None and failure is None and ip is not None and reply:
+        done_ms = elapsed_ms  # the timeout cut the reply short: judge what arrived
+    if done_ms is None:
         return failed(
             check, failure or timeout_failure(check.timeout), started_at=started_at, duration_ms=elapsed_ms
         )
-    facts = ProbeFacts(
-        status=None,
-        response_time_ms=connected_ms,
-        body=None,
-        connected=True,
-        certificate_expiration_s=None,
-        dns_rcode=None,
-        ip=ip,
+    return judge_reply(
+        check, bytes(reply) if reading else None, ip=ip, started_at=started_at, duration_ms=done_ms
     )
-    return judge(
-        check,
-        facts,
-        started_at=started_at,
-        duration_ms=connected_ms,
-        default_ok=True,
-        default_failure=("", ""),
-    )
+
+
+async def _read_reply(stream: trio.SocketStream, check: Check, reply: bytearray) -> None:
+    """Read into `reply` until there is enough to judge (see probe_tcp); `reply` keeps what arrived."""
+    expectation = Expectation(check.stream.expect) if check.stream.expect is not None else None
+    while len(reply) < READ_CAP:
+        chunk = await stream.receive_some(READ_CAP - len(reply))
+        if not chunk:
+            return
+        reply += chunk
+        if expectation is not None and expectation.settled(bytes(reply)):
+            return
+        if expectation is None and reply.endswith(b"\n"):
+            return

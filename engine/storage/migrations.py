@@ -18,7 +18,11 @@ from datetime import UTC, datetime
 import peewee
 from playhouse.migrate import SchemaMigrator, migrate
 
+from engine.storage.accounts_records import ACCOUNTS_RECORDS
+from engine.storage.alerting_records import ALERTING_RECORDS
+from engine.storage.apikey_records import APIKEY_RECORDS
 from engine.storage.records import AppliedMigration, BaseRecord, SchemaVersionRecord
+from engine.storage.rollup_records import ROLLUP_RECORDS
 from engine.storage.schema import ALL_RECORDS, MONITORING_RECORDS
 from pulsewatch.errors import StorageError
 
@@ -63,8 +67,23 @@ def _initial_schema(db: peewee.Database) -> None:
     create_tables(db, (SchemaVersionRecord, *MONITORING_RECORDS))
 
 
+def _accounts_tables(db: peewee.Database) -> None:
+    create_tables(db, ACCOUNTS_RECORDS)
+
+
+def _degraded_results(db: peewee.Database) -> None:
+    add_column_if_missing(db, "results", "degraded", peewee.BooleanField(default=False))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "checks, check states, results and flips", _initial_schema),
+    Migration(2, "users, organizations, teams, memberships, audit log, sign-in attempts", _accounts_tables),
+    Migration(3, "incidents, timeline, silences, notification outbox and attempts, channel health",
+              lambda db: create_tables(db, ALERTING_RECORDS)),
+    Migration(5, "results.degraded: passed the hard conditions, failed a soft one", _degraded_results),
+    Migration(6, "minute, hour and day rollups", lambda db: create_tables(db, ROLLUP_RECORDS)),
+    Migration(8, "API keys: per organization, with a role, stored hashed",
+              lambda db: create_tables(db, APIKEY_RECORDS)),
 )
 """Every schema step, oldest first; the last one's version is the version this code writes."""
 

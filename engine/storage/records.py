@@ -26,7 +26,9 @@ from peewee import (
 )
 
 from engine.storage.fields import InstantField, StableAutoField, to_micros
+from pulsewatch.domain.heartbeats import HeartbeatSpec
 from pulsewatch.domain.monitoring import (
+    CONFIG_ORIGIN,
     Check,
     CheckState,
     ConditionOutcome,
@@ -34,6 +36,8 @@ from pulsewatch.domain.monitoring import (
     HttpOptions,
     ProbeResult,
     Status,
+    StreamOptions,
+    TlsOptions,
 )
 from pulsewatch.errors import StorageError
 
@@ -121,6 +125,14 @@ class CheckRecord(BaseRecord):
             http = dict(spec["http"])
             http["headers"] = tuple((str(k), str(v)) for k, v in http.get("headers", ()))
             kwargs["http"] = HttpOptions(**http)
+        if "tls" in spec:
+            kwargs["tls"] = TlsOptions(**spec["tls"])
+        if "stream" in spec:
+            kwargs["stream"] = StreamOptions(**spec["stream"])
+        if spec.get("soft_conditions"):
+            kwargs["soft_conditions"] = _parse_conditions(self.org, self.name, spec["soft_conditions"])
+        if spec.get("heartbeat"):
+            kwargs["heartbeat"] = HeartbeatSpec(**spec["heartbeat"])
         conditions = spec.get("conditions") or ()
         if conditions:
             kwargs["conditions"] = _parse_conditions(self.org, self.name, conditions)
@@ -149,8 +161,23 @@ class CheckRecord(BaseRecord):
                 "max_redirects": check.http.max_redirects,
                 "verify_tls": check.http.verify_tls,
                 "max_body_bytes": check.http.max_body_bytes,
+                "proxy": check.http.proxy,
             },
+            "soft_conditions": [c.source for c in check.soft_conditions],
+            "retry_interval": check.retry_interval,
+            "ip_version": check.ip_version,
+            "packets": check.packets,
+            "tls": {
+                "ca_file": check.tls.ca_file,
+                "client_cert": check.tls.client_cert,
+                "client_key": check.tls.client_key,
+            },
+            "stream": {"send": check.stream.send, "expect": check.stream.expect},
         }
+        if check.heartbeat is not None:
+            spec["heartbeat"] = check.heartbeat.as_dict()
+        if check.origin != CONFIG_ORIGIN:  # only then: config checks keep the spec text they had
+            spec["origin"] = check.origin
         return cls(
             id=check.id,
             org=check.org,
@@ -172,6 +199,10 @@ _SCALAR_SPEC_KEYS = (
     "retries",
     "team",
     "paused",
+    "retry_interval",
+    "ip_version",
+    "packets",
+    "origin",
 )
 _TUPLE_SPEC_KEYS = ("tags", "depends_on", "notify")
 
@@ -264,8 +295,8 @@ class CheckStateRecord(BaseRecord):
 class ResultRecord(BaseRecord):
     """One probe attempt, kept compact: the engine writes thousands a second.
 
-    Condition outcomes are kept (as compact JSON) only for failed results: for a success they are
-    all "passed" and would only repeat the check's conditions, so successes read back with none.
+    Condition outcomes are kept (as compact JSON) only for failed and degraded results: for a success
+    they are all "passed" and would only repeat the check's conditions, so successes read back with none.
     """
 
     id = BigAutoField()
@@ -278,6 +309,7 @@ class ResultRecord(BaseRecord):
     message = TextField(default="")
     outcomes = TextField(null=True)
     engine = CharField(max_length=WORD_LIMIT, default="")
+    degraded = BooleanField(default=False)
 
     class Meta:
         table_name = "results"
@@ -293,13 +325,14 @@ class ResultRecord(BaseRecord):
         "message",
         "outcomes",
         "engine",
+        "degraded",
     )
 
     @staticmethod
     def row(result: ProbeResult) -> tuple[Any, ...]:
         """The database values of `result`, in `COLUMNS` order: the batch-write fast path."""
         outcomes = None
-        if not result.ok and result.outcomes:
+        if (not result.ok or result.degraded) and result.outcomes:
             outcomes = json.dumps(
                 [[o.source, o.passed, _cut(o.description)] for o in result.outcomes],
                 separators=(",", ":"),
@@ -315,6 +348,7 @@ class ResultRecord(BaseRecord):
             _cut(result.message),
             outcomes,
             _cut(result.engine, WORD_LIMIT),
+            result.degraded,
         )
 
     def to_domain(self) -> ProbeResult:
@@ -331,6 +365,7 @@ class ResultRecord(BaseRecord):
             message=self.message,
             outcomes=outcomes,
             engine=self.engine,
+            degraded=bool(self.degraded),
         )
 
     @classmethod

@@ -7,6 +7,9 @@ touches one line of this file and one `Migration` in `migrations.py`.
 
 from __future__ import annotations
 
+from engine.storage.accounts_records import ACCOUNTS_RECORDS
+from engine.storage.alerting_records import ALERTING_RECORDS
+from engine.storage.apikey_records import APIKEY_RECORDS
 from engine.storage.records import (
     CheckRecord,
     CheckStateRecord,
@@ -14,8 +17,12 @@ from engine.storage.records import (
     ResultRecord,
     SchemaVersionRecord,
 )
+from engine.storage.rollup_records import ROLLUP_RECORDS
 
 MONITORING_RECORDS = (CheckRecord, CheckStateRecord, ResultRecord, FlipRecord)
 
-ALL_RECORDS = (SchemaVersionRecord, *MONITORING_RECORDS)
+ALL_RECORDS = (
+    SchemaVersionRecord, *MONITORING_RECORDS, *ACCOUNTS_RECORDS, *ROLLUP_RECORDS, *ALERTING_RECORDS,
+    *APIKEY_RECORDS,
+)
 """Every table of the current schema; an empty database gets all of them at once."""

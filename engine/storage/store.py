@@ -147,7 +147,8 @@ class SqlStore:
             fresh = [_fresh_state(c) for c in (*added, *plan.changed)]
             self._upsert_states(fresh)
         return CheckSyncPlan(
-            added=added, changed=plan.changed, removed=plan.removed, unchanged=plan.unchanged
+            added=added, changed=plan.changed, removed=plan.removed, unchanged=plan.unchanged,
+            kept=plan.kept,
         )
 
     def load_checks(self) -> list[Check]:

@@ -30,7 +30,12 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-COMMAND_MODULES = ("pulsewatch.cli.commands",)
+COMMAND_MODULES = (
+    "pulsewatch.cli.commands",
+    "pulsewatch.cli.accounts",
+    "pulsewatch.cli.reports",
+    "pulsewatch.cli.alerting",
+)
 """Modules whose `register(commands)` adds their subcommands; each sets `handler=` on its parsers.
 
 A new command group is a new module here, so command groups never edit each other's code."""

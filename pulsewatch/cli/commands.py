@@ -6,7 +6,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from pulsewatch.cli import add_config_option, wiring
+from pulsewatch.cli import accounts as accounts_cli
+from pulsewatch.cli import add_config_option, config_accounts, wiring
 
 if TYPE_CHECKING:
     import argparse
@@ -37,6 +38,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     status = commands.add_parser("status", help="every check's state from the database")
     add_config_option(status)
     status.add_argument("--json", action="store_true", help="print a JSON list (for scripts)")
+    accounts_cli.add_as_option(status)  # only that user's organizations' checks
     status.set_defaults(handler=show_status)
 
     config = commands.add_parser("config", help="validate, plan or apply the configuration")
@@ -49,6 +51,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         sub = config_commands.add_parser(name, help=text)
         sub.add_argument("file", nargs="?", metavar="FILE", help="configuration file (same as -c)")
         add_config_option(sub)
+        if name == "apply":
+            accounts_cli.add_as_option(sub)  # changes checked against that user's roles and audited
         sub.set_defaults(handler=run_config)
 
     db = commands.add_parser("db", help="database administration")
@@ -91,10 +95,12 @@ def run_console(args: argparse.Namespace) -> int:
 def _run_app(config: object, store: object, make_engine: object) -> int:
     from tui.app import PulseWatchApp
     from tui.bridge import EmbeddedEngine
+    from tui.preferences import Preferences
 
     theme = getattr(getattr(config, "console", None), "theme", "pulsewatch-dark")
     keymap = getattr(getattr(config, "console", None), "keymap", None)
-    app = PulseWatchApp(EmbeddedEngine(make_engine), theme=theme, keymap=keymap)  # type: ignore[arg-type]
+    app = PulseWatchApp(EmbeddedEngine(make_engine), theme=theme, keymap=keymap,  # type: ignore[arg-type]
+                        preferences=Preferences.default())
     app.run()
     return app.return_code or EXIT_OK
 
@@ -127,18 +133,26 @@ def show_status(args: argparse.Namespace) -> int:
     config = wiring.load(args.config)
     store = wiring.open_store(wiring.database_url(config))
     try:
-        rows = store.status_rows()
+        rows = config_accounts.status_rows_as(store, args.as_user) if args.as_user else store.status_rows()
     finally:
         store.close()
     if args.json:
-        print(json.dumps([status_json(check, state) for check, state in rows], indent=2))
+        listen = config.engine.listen
+        print(json.dumps([status_json(check, state, listen=listen) for check, state in rows], indent=2))
     else:
         print(status_table(rows))
     return EXIT_OK
 
 
-def status_json(check: Check, state: CheckState) -> dict[str, object]:
-    """One check's entry in `status --json` — the fields are a public contract: add, never rename."""
+def status_json(check: Check, state: CheckState, *, listen: str | None = None) -> dict[str, object]:
+    """One check's entry in `status --json` — the fields are a public contract: add, never rename.
+
+    `ping_url` is where a heartbeat check's job pings (on `listen`, the config's engine.listen);
+    None for probed checks, and when no listener is configured.
+    """
+    ping_url = None
+    if check.heartbeat is not None and listen is not None:
+        ping_url = f"http://{listen}/ping/{check.heartbeat.token}"
     return {
         "name": check.name,
         "org": check.org,
@@ -151,6 +165,7 @@ def status_json(check: Check, state: CheckState) -> dict[str, object]:
         "last_error": state.last_error or None,
         "consecutive_failures": state.consecutive_failures,
         "paused": check.paused or state.status.value == "paused",
+        "ping_url": ping_url,
     }
 
 
@@ -184,8 +199,10 @@ def run_config(args: argparse.Namespace) -> int:
     try:
         if args.config_command == "plan":
             plan = plan_check_sync(config.checks, store.load_checks())
+            for line in config_accounts.plan_config_accounts(config, store):
+                print(line)
         else:
-            plan = store.sync_checks(config.checks)
+            plan = config_accounts.apply_config(config, store, args.as_user)  # also organizations, audit
     finally:
         store.close()
     for sign, checks in (("+", plan.added), ("~", plan.changed), ("-", plan.removed)):

@@ -12,6 +12,7 @@ from pulsewatch.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from engine.notifier import Notifier
     from engine.runtime import Engine
     from engine.storage.store import SqlStore
     from pulsewatch.config import LoadedConfig
@@ -73,11 +74,27 @@ def make_engine_factory(
 ) -> Callable[[Callable[[EngineEvent], None]], Engine]:
     """A function building the engine for this config once the host provides its `emit` callback."""
     from engine.runtime import Engine
+    from engine.storage.rollup_store import RollupStore
 
     engine_name = name or config.engine.name or default_engine_name()
 
     def make(emit: Callable[[EngineEvent], None]) -> Engine:
         return Engine(store, config.checks, name=engine_name, emit=emit,
-                      concurrency=config.engine.concurrency)
+                      concurrency=config.engine.concurrency, listen=config.engine.listen,
+                      rollups=RollupStore(store), retention=config.retention,
+                      notifier=make_notifier(config, store, engine_name))
 
     return make
+
+
+def make_notifier(config: LoadedConfig, store: SqlStore, engine_name: str) -> Notifier:
+    """The engine's notifier: incidents and alerts for this config, on the store's database."""
+    from datetime import UTC, datetime
+
+    from engine.notifier import Notifier
+    from engine.storage.alerting_store import AlertStore
+
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    return Notifier(AlertStore(store), config.alerting, engine=engine_name, wall_clock=now)

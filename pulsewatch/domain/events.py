@@ -69,7 +69,16 @@ class EngineStopped:
     error: str | None = None
 
 
-EngineEvent = EngineStarted | CheckUpdated | CheckFlipped | CheckChanged | HistoryLoaded | EngineStopped
+@dataclass(frozen=True)
+class CheckRemoved:
+    """A check left the engine (deleted through the REST API); hosts drop it from their views."""
+
+    check_id: int
+
+
+EngineEvent = (
+    EngineStarted | CheckUpdated | CheckFlipped | CheckChanged | HistoryLoaded | EngineStopped | CheckRemoved
+)
 
 
 # --- commands: host → engine -----------------------------------------------------------------
@@ -98,4 +107,10 @@ class LoadHistory:
     limit: int = 50
 
 
-EngineCommand = RunNow | SetPaused | LoadHistory
+@dataclass(frozen=True)
+class ReloadChecks:
+    """Read the API-owned checks from the store again: start new ones, redefine changed ones, drop
+    deleted ones (sent by the REST API after it stored a change; the YAML's checks are not touched)."""
+
+
+EngineCommand = RunNow | SetPaused | LoadHistory | ReloadChecks

@@ -17,9 +17,15 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from pulsewatch.domain.conditions import Condition
+    from pulsewatch.domain.heartbeats import HeartbeatSpec
 
 DEFAULT_ORG = "default"
 """The organization every check belongs to when the config declares none."""
+
+CONFIG_ORIGIN = "config"
+"""A check declared in the YAML file: the file owns it, and `config apply` adds, changes and removes it."""
+API_ORIGIN = "api"
+"""A check created through the REST API: the API owns it, and config sync leaves it alone."""
 
 
 class Status(enum.Enum):
@@ -46,6 +52,33 @@ class HttpOptions:
     verify_tls: bool = True
     max_body_bytes: int = 1_048_576
     """Body reads stop here, so a huge or endless response cannot hurt the engine."""
+    proxy: str | None = field(default=None, repr=False)
+    """Send requests through this HTTP proxy; its URL may carry credentials, so it stays out of reprs."""
+
+
+@dataclass(frozen=True)
+class TlsOptions:
+    """Whom a check's TLS client trusts and how it proves itself (https and tls checks).
+
+    Relative paths in a config file are resolved against its folder before they get here.
+    """
+
+    ca_file: str | None = None
+    """Trust the CAs in this PEM bundle instead of the system's (a private CA)."""
+    client_cert: str | None = None
+    """Present this certificate (PEM) to servers that ask for one (mutual TLS)."""
+    client_key: str | None = None
+    """The client certificate's private key, when it is not in `client_cert` itself."""
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """What a tcp or udp check says and expects to hear back."""
+
+    send: str | None = field(default=None, repr=False)
+    """Written once connected (tcp) or sent as the datagram (udp); may hold credentials (AUTH ...)."""
+    expect: str | None = None
+    """The reply must contain this text, or match it whole when written as `pat(glob)`."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +92,7 @@ class Check:
     name: str
     url: str
     kind: str
-    """Picked from the URL scheme: http, https, tcp (more kinds arrive with their probes)."""
+    """Picked from the URL scheme: http, https, tcp, udp, tls, dns, icmp."""
     interval: float = 60.0
     timeout: float = 10.0
     conditions: tuple[Condition, ...] = ()
@@ -73,7 +106,21 @@ class Check:
     notify: tuple[str, ...] = ()
     paused: bool = False
     http: HttpOptions = field(default_factory=HttpOptions)
+    soft_conditions: tuple[Condition, ...] = ()
+    """Conditions whose failure alone makes the check DEGRADED rather than DOWN (e.g. slow but up)."""
+    retry_interval: float = 0.0
+    """Seconds between a failed attempt and its retry within one round."""
+    ip_version: int = 0
+    """Address family to probe over: 4, 6, or 0 for whichever the name resolves to first."""
+    tls: TlsOptions = field(default_factory=TlsOptions)
+    stream: StreamOptions = field(default_factory=StreamOptions)
+    packets: int = 3
+    """ICMP echo requests per round (icmp checks): packet loss is measured over these."""
+    heartbeat: HeartbeatSpec | None = None
+    """The ping schedule of a heartbeat (push) check; None for every probed kind."""
     id: int | None = None
+    origin: str = CONFIG_ORIGIN
+    """Who owns the definition: CONFIG_ORIGIN (the YAML file) or API_ORIGIN (the REST API)."""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -108,8 +155,36 @@ class Check:
                 "max_body_bytes": self.http.max_body_bytes,
             },
         }
+        # Newer fields join the digest only when set: a check written before they existed keeps its
+        # fingerprint, so upgrading PulseWatch does not look like a config change (and reset states).
+        extra = {
+            "proxy": self.http.proxy,
+            "soft_conditions": [c.source for c in self.soft_conditions],
+            "retry_interval": self.retry_interval,
+            "ip_version": self.ip_version,
+            "tls": [self.tls.ca_file, self.tls.client_cert, self.tls.client_key],
+            "stream": [self.stream.send, self.stream.expect],
+            "packets": self.packets,
+            "heartbeat": None if self.heartbeat is None else self.heartbeat.as_dict(),
+            "origin": self.origin,
+        }
+        defaults = _FINGERPRINT_DEFAULTS
+        payload.update({k: v for k, v in extra.items() if v != defaults[k]})
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_FINGERPRINT_DEFAULTS: dict[str, object] = {
+    "proxy": None,
+    "soft_conditions": [],
+    "retry_interval": 0.0,
+    "ip_version": 0,
+    "tls": [None, None, None],
+    "stream": [None, None],
+    "packets": 3,
+    "heartbeat": None,
+    "origin": CONFIG_ORIGIN,
+}
 
 
 @dataclass(frozen=True)
@@ -128,6 +203,10 @@ class ProbeResult:
     `error` is a short machine word for the failure kind ("timeout", "refused", "tls", "dns",
     "condition", "http"...), `message` the sentence a person acts on ("expected [STATUS] == 200,
     got 503"). Both are None/"" on success.
+
+    `degraded` marks a result that passed every hard condition but failed a soft one: `ok` stays
+    True (the target answered as required), `error` is "degraded" and `message` names the soft
+    condition that failed.
     """
 
     check_id: int
@@ -139,6 +218,7 @@ class ProbeResult:
     message: str = ""
     outcomes: tuple[ConditionOutcome, ...] = ()
     engine: str = ""
+    degraded: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,10 +253,14 @@ def evaluate(
 ) -> tuple[CheckState, Flip | None]:
     """Apply one probe result to a check's state: the whole state rule.
 
-    A check goes DOWN after `failure_threshold` consecutive failures and comes back UP after
-    `success_threshold` consecutive successes. A check with no verdict yet (UNKNOWN, or PAUSED
-    just resumed) turns UP on its first success — there is nothing to recover from — and DOWN
-    only once the failure threshold is met, so a single blip at start-up never pages anyone.
+    A probe is healthy (passed every condition), degraded (passed the hard conditions, failed a
+    soft one) or failed. Degraded and failed probes both extend the unhealthy streak: once it
+    reaches `failure_threshold`, the check is DOWN if this probe failed and DEGRADED if it was only
+    degraded — so a DEGRADED check that stops answering goes DOWN at once, and a DOWN one that
+    answers again but slowly becomes DEGRADED at once. It comes back UP after `success_threshold`
+    consecutive healthy probes. A check with no verdict yet (UNKNOWN, or PAUSED just resumed) turns
+    UP on its first healthy probe — there is nothing to recover from — and DOWN or DEGRADED only once
+    the threshold is met, so a single blip at start-up never pages anyone.
 
     Args:
         state: the state before this result.
@@ -187,19 +271,20 @@ def evaluate(
     Returns:
         The new state, and the Flip when the status changed (else None).
     """
-    if result.ok:
+    healthy = result.ok and not result.degraded
+    if healthy:
         successes, failures = state.consecutive_successes + 1, 0
     else:
         successes, failures = 0, state.consecutive_failures + 1
 
     old = state.status
     new = old
-    if result.ok:
+    if healthy:
         no_verdict = old in (Status.UNKNOWN, Status.PAUSED)
         if old != Status.UP and (no_verdict or successes >= check.success_threshold):
             new = Status.UP
-    elif old != Status.DOWN and failures >= check.failure_threshold:
-        new = Status.DOWN
+    elif failures >= check.failure_threshold:
+        new = Status.DEGRADED if result.ok else Status.DOWN
 
     updated = replace(
         state,
@@ -209,11 +294,11 @@ def evaluate(
         consecutive_successes=successes,
         last_checked_at=result.started_at,
         last_latency_ms=result.duration_ms,
-        last_error="" if result.ok else result.message,
+        last_error="" if healthy else result.message,
     )
     if new == old:
         return updated, None
-    reason = "recovered" if new == Status.UP and result.ok else result.message
-    if new == Status.UP and old != Status.DOWN:
-        reason = "first successful probe"
+    reason = result.message
+    if new == Status.UP:
+        reason = "recovered" if old in (Status.DOWN, Status.DEGRADED) else "first successful probe"
     return updated, Flip(check_id=state.check_id, at=now, old=old, new=new, reason=reason)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from pulsewatch.domain.monitoring import API_ORIGIN
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -23,6 +25,9 @@ class CheckSyncPlan:
     changed: tuple[Check, ...]
     removed: tuple[Check, ...]
     unchanged: tuple[Check, ...]
+    kept: tuple[Check, ...] = ()
+    """Stored checks the config does not declare but does not own either (created through the REST
+    API): left as they are, with their ids."""
 
     @property
     def is_empty(self) -> bool:
@@ -32,6 +37,10 @@ class CheckSyncPlan:
 
 def plan_check_sync(desired: Iterable[Check], stored: Iterable[Check]) -> CheckSyncPlan:
     """Compare the config's checks with the stored ones by (org, name) and fingerprint.
+
+    A stored check the config does not declare is removed only when the config owns it: checks
+    created through the REST API (`origin` API_ORIGIN) are kept. A config check with the name of an
+    API-created one takes it over (it is "changed", and from then on the file owns it).
 
     Args:
         desired: checks built from the config (ids are ignored).
@@ -52,4 +61,7 @@ def plan_check_sync(desired: Iterable[Check], stored: Iterable[Check]) -> CheckS
             unchanged.append(old)
         else:
             changed.append(replace(check, id=old.id))
-    return CheckSyncPlan(tuple(added), tuple(changed), tuple(stored_by_key.values()), tuple(unchanged))
+    left = stored_by_key.values()
+    removed = tuple(c for c in left if c.origin != API_ORIGIN)
+    kept = tuple(c for c in left if c.origin == API_ORIGIN)
+    return CheckSyncPlan(tuple(added), tuple(changed), removed, tuple(unchanged), kept)

@@ -81,7 +81,7 @@ class TestWhatLoads:
         assert config.channels == ()
 
     def test_it_loads_the_contract_of_design_section_7(self) -> None:
-        """DESIGN.md §7 as users script it (its heartbeat check is left out: not supported yet)."""
+        """DESIGN.md §7 as users script it."""
         config = load(
             """
             database:
@@ -111,9 +111,12 @@ class TestWhatLoads:
                 failure_threshold: 3
                 success_threshold: 2
                 notify: [ops]
+              - name: nightly-backup
+                heartbeat: {period: 1d, grace: 1h, token: nightly-7f3a}
             """
         )
-        (check,) = config.checks
+        check, backup = config.checks
+        assert (backup.org, backup.kind, backup.url) == ("acme", "heartbeat", "/ping/nightly-7f3a")
         assert (check.org, check.interval, check.timeout) == ("acme", 30.0, 5.0)
         assert (check.failure_threshold, check.success_threshold, check.notify) == (3, 2, ("ops",))
         assert [c.source for c in check.conditions] == ["[STATUS] == 200", "[RESPONSE_TIME] < 500"]
@@ -338,7 +341,8 @@ class TestProblemFormat:
     def test_a_missing_url_says_what_it_is_for(self) -> None:
         assert only_problem("checks: [{name: a}]\n") == (
             "pulsewatch.yaml:1:10: checks[0].url: "
-            "required field missing (the URL's scheme picks the kind: http, https or tcp)"
+            "required field missing (the URL's scheme picks the kind: http, https, tcp, udp, tls, dns, "
+            "icmp), or give heartbeat: for a push check"
         )
 
     def test_a_bad_field_does_not_hide_the_other_problems_of_its_check(self) -> None:
@@ -445,7 +449,8 @@ class TestUnknownKeys:
             (
                 "enigne: {}\n",
                 'pulsewatch.yaml:1:1: enigne: unknown key "enigne"; did you mean "engine"? allowed keys: '
-                "database, engine, console, defaults, channels, plans, organizations, checks",
+                "database, engine, console, defaults, channels, plans, organizations, checks, retention, "
+                "escalation_policies, routes, maintenance, canaries",
             ),
             (
                 "engine:\n  concurency: 3\n",
@@ -551,7 +556,10 @@ class TestUrls:
         ("url", "message"),
         [
             ("api.example.com/health", "expected a URL with a scheme, like https://example.com/health"),
-            ("ftp://files.example.com", 'unknown URL scheme "ftp": expected http, https or tcp'),
+            (
+                "ftp://files.example.com",
+                'unknown URL scheme "ftp": expected http, https, tcp, udp, tls, dns or icmp',
+            ),
             ("https://", "the URL has no host"),
             ("https://exa mple.com", "expected a URL without spaces"),
             ("https://example.com:99999/", "the URL's port must be a number from 1 to 65535"),
@@ -578,23 +586,10 @@ class TestUrls:
             ("dns://1.1.1.1/example.com?type=A", "dns"),
         ],
     )
-    def test_kinds_without_a_probe_yet_are_refused(self, url: str, kind: str) -> None:
-        found = only_problem(f"checks:\n  - name: a\n    url: {url}\n")
-        assert found.startswith(
-            f"pulsewatch.yaml:3:10: checks[0].url: {kind} checks are not supported by this version yet "
-            "(this version probes http, https and tcp)"
-        )
-
-    def test_heartbeat_checks_are_refused(self) -> None:
-        text = """
-            checks:
-              - name: nightly-backup
-                heartbeat: {period: 1d, grace: 1h, token: nightly-7f3a}
-            """
-        assert only_problem(text) == (
-            "pulsewatch.yaml:3:5: checks[0].heartbeat: heartbeat checks are not supported by this version "
-            "yet (this version probes http, https and tcp)"
-        )
+    def test_every_probed_kind_is_accepted(self, url: str, kind: str) -> None:
+        send = "\n    send: ping" if kind == "udp" else ""
+        (check,) = load(f"checks:\n  - name: a\n    url: {url}{send}\n").checks
+        assert check.kind == kind
 
     @pytest.mark.parametrize(
         "field",
@@ -1056,7 +1051,8 @@ class TestFiles:
 class TestTheExampleFile:
     def test_it_loads(self) -> None:
         config = load_config(REPO / "config.example.yaml")
-        assert {c.kind for c in config.checks} == {"http", "https", "tcp"}
+        kinds = {"http", "https", "tcp", "udp", "tls", "dns", "icmp", "heartbeat"}
+        assert {c.kind for c in config.checks} == kinds
         assert config.organizations
         assert config.plans
         assert config.channels

@@ -28,6 +28,12 @@ def modules_after(code: str) -> set[str]:
         ("import pulsewatch.cli", {"trio", "textual", "peewee", "httpx", "pydantic"}),
         ("import engine.runtime, engine.storage.store, pulsewatch.cli.commands, pulsewatch.cli.headless",
          {"textual", "tui"}),
+        # Apprise (~0.2 s, ~190 plugins) loads only when a notification is actually sent.
+        ("import pulsewatch.cli, pulsewatch.cli.alerting, pulsewatch.cli.wiring",
+         {"apprise", "trio", "peewee"}),
+        ("import engine.runtime, engine.notifier, engine.notify.dispatcher", {"apprise", "textual"}),
+        ("import pulsewatch.domain.alerting_plan, pulsewatch.services.alerting",
+         {"trio", "peewee", "pydantic", "apprise", "httpx"}),
     ],
 )
 def test_it_does_not_import(code: str, forbidden: set[str]) -> None:

@@ -1,0 +1,1 @@
+"""Notification delivery: the Apprise sender, sync, run by the notifier in worker threads."""
