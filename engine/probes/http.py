@@ -37,7 +37,10 @@ if TYPE_CHECKING:
 
 USER_AGENT = "PulseWatch/0.1 (+uptime probe)"
 
-_PoolKey = tuple[str, str, int, bool, int, str | None, int, str | None, str | None, str | None]
+_OriginKey = tuple[str, str, int, bool, int, str | None, int, str | None, str | None, str | None]
+"""What checks must agree on to share a client."""
+_PoolKey = tuple[str, str, int, bool, int, str | None, int, str | None, str | None, str | None, int]
+"""An origin key and a shard number."""
 _LOCAL_ADDRESS = {0: None, 4: "0.0.0.0", 6: "::"}  # noqa: S104 - picks the family; nothing listens
 """Binding the outgoing socket to a family's wildcard address makes httpx connect over that family only."""
 
@@ -71,7 +74,7 @@ class HttpClientPool:
             max_connections=checks_per_client,
             max_keepalive_connections=checks_per_client,
         )
-        self._members: dict[_PoolKey, int] = {}
+        self._members: dict[_OriginKey, int] = {}
         self._transport = transport
         self.contexts = contexts or SslContexts()
         self._clients: dict[_PoolKey, httpx.AsyncClient] = {}
@@ -98,7 +101,7 @@ class HttpClientPool:
         url = httpx.URL(check.url)
         port = url.port or (443 if url.scheme == "https" else 80)
         options, tls = check.http, check.tls
-        key = (
+        origin: _OriginKey = (
             url.scheme,
             url.host,
             port,
@@ -110,9 +113,9 @@ class HttpClientPool:
             tls.client_cert,
             tls.client_key,
         )
-        members = self._members.get(key, 0)
-        self._members[key] = members + 1
-        key = (*key, members // self._checks_per_client)
+        members = self._members.get(origin, 0)
+        self._members[origin] = members + 1
+        key: _PoolKey = (*origin, members // self._checks_per_client)
         client = self._clients.get(key)
         if client is None:
             settings: dict[str, Any] = {
