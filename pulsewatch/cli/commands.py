@@ -95,12 +95,10 @@ def run_console(args: argparse.Namespace) -> int:
 def _run_app(config: object, store: object, make_engine: object) -> int:
     from tui.app import PulseWatchApp
     from tui.bridge import EmbeddedEngine
-    from tui.preferences import Preferences
 
     theme = getattr(getattr(config, "console", None), "theme", "pulsewatch-dark")
     keymap = getattr(getattr(config, "console", None), "keymap", None)
-    app = PulseWatchApp(EmbeddedEngine(make_engine), theme=theme, keymap=keymap,  # type: ignore[arg-type]
-                        preferences=Preferences.default())
+    app = PulseWatchApp(EmbeddedEngine(make_engine), theme=theme, keymap=keymap)  # type: ignore[arg-type]
     app.run()
     return app.return_code or EXIT_OK
 

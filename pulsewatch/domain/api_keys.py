@@ -84,16 +84,16 @@ class ApiKey:
         return Actor(self.label, (Membership(self.label, self.org, self.role),))
 
 
-def new_api_key(
-    key: str, *, org: str, role: Role, name: str, created_by: str, now: datetime
-) -> ApiKey:
+def new_api_key(key: str, *, org: str, role: Role, name: str, created_by: str, now: datetime) -> ApiKey:
     """The record of a freshly made key (the caller shows `key` once and forgets it).
 
     Raises:
         ValueError: `key` does not look like a PulseWatch key.
     """
     if not looks_like_key(key):
-        raise ValueError(f"an API key starts with {KEY_PREFIX} and has at least {MIN_SECRET_LENGTH} more characters")
+        raise ValueError(
+            f"an API key starts with {KEY_PREFIX} and has at least {MIN_SECRET_LENGTH} more characters"
+        )
     return ApiKey(
         org=org,
         role=role,

@@ -68,15 +68,24 @@ def create_check(
     check = replace(check, origin=API_ORIGIN, id=None)
     with accounts.transaction():
         stored, state = store.add_api_check(check, now)
-        accounts.append_audit([AuditEntry(
-            now, actor.name, audit.CHECK_CREATE, _target(stored), stored.org, None, _json(stored)
-        )])
+        accounts.append_audit(
+            [
+                AuditEntry(
+                    now, actor.name, audit.CHECK_CREATE, _target(stored), stored.org, None, _json(stored)
+                )
+            ]
+        )
     return stored, state
 
 
 def update_check(
-    store: ApiCheckPort, accounts: AccountsStore, actor: Actor, org: str, check_id: int,
-    change: dict[str, object], now: datetime,
+    store: ApiCheckPort,
+    accounts: AccountsStore,
+    actor: Actor,
+    org: str,
+    check_id: int,
+    change: dict[str, object],
+    now: datetime,
 ) -> tuple[Check, CheckState]:
     """Change fields of an API-owned check: `change` maps Check field names to new values.
 
@@ -97,9 +106,19 @@ def update_check(
         if new.fingerprint() == old.fingerprint():
             return old, state
         stored, state = store.update_api_check(new, now)
-        accounts.append_audit([AuditEntry(
-            now, actor.name, audit.CHECK_UPDATE, _target(stored), stored.org, _json(old), _json(stored)
-        )])
+        accounts.append_audit(
+            [
+                AuditEntry(
+                    now,
+                    actor.name,
+                    audit.CHECK_UPDATE,
+                    _target(stored),
+                    stored.org,
+                    _json(old),
+                    _json(stored),
+                )
+            ]
+        )
     return stored, state
 
 
@@ -118,15 +137,20 @@ def delete_check(
         _owned_by_api(old, "delete")
         _require(actor, Permission.DELETE_CHECKS, old)
         store.delete_check(check_id)
-        accounts.append_audit([AuditEntry(
-            now, actor.name, audit.CHECK_DELETE, _target(old), old.org, _json(old), None
-        )])
+        accounts.append_audit(
+            [AuditEntry(now, actor.name, audit.CHECK_DELETE, _target(old), old.org, _json(old), None)]
+        )
     return old
 
 
 def set_paused(
-    store: ApiCheckPort, accounts: AccountsStore, actor: Actor, org: str, check_id: int,
-    paused: bool, now: datetime,
+    store: ApiCheckPort,
+    accounts: AccountsStore,
+    actor: Actor,
+    org: str,
+    check_id: int,
+    paused: bool,
+    now: datetime,
 ) -> tuple[Check, CheckState]:
     """Pause or resume any check (YAML-declared ones too: pausing is operating, not configuring).
 
@@ -155,7 +179,9 @@ def _require(actor: Actor, permission: Permission, check: Check) -> None:
     reason = actor.refusal(permission, check.org, check.team)
     if reason is not None:
         raise PermissionDenied(
-            f"{reason} — check {_target(check)}", permission=permission, role=actor.role_in(check.org, check.team)
+            f"{reason} — check {_target(check)}",
+            permission=permission,
+            role=actor.role_in(check.org, check.team),
         )
 
 
@@ -174,4 +200,3 @@ def _target(check: Check) -> str:
 
 def _json(check: Check) -> dict[str, object]:
     return {**check_json(check), "origin": check.origin}
-

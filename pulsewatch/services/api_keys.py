@@ -65,12 +65,18 @@ def create_api_key(
             role=mine,
         )
     with accounts.transaction():
-        stored = keys.add_key(new_api_key(secret, org=org, role=role, name=name, created_by=actor.name, now=now))
-        accounts.append_audit([AuditEntry(now, actor.name, APIKEY_CREATE, stored.label, org, None, _json(stored))])
+        stored = keys.add_key(
+            new_api_key(secret, org=org, role=role, name=name, created_by=actor.name, now=now)
+        )
+        accounts.append_audit(
+            [AuditEntry(now, actor.name, APIKEY_CREATE, stored.label, org, None, _json(stored))]
+        )
     return stored
 
 
-def list_api_keys(keys: ApiKeyPort, accounts: AccountsStore, actor: Actor, org: str | None = None) -> list[ApiKey]:
+def list_api_keys(
+    keys: ApiKeyPort, accounts: AccountsStore, actor: Actor, org: str | None = None
+) -> list[ApiKey]:
     """Keys the actor may manage: of `org`, or of every organization where they may manage keys.
 
     Raises:
@@ -106,7 +112,11 @@ def revoke_api_key(
     with accounts.transaction():
         revoked = keys.revoke_key(key_id, now)
         accounts.append_audit(
-            [AuditEntry(now, actor.name, APIKEY_REVOKE, key.label, key.org, {"revoked": False}, {"revoked": True})]
+            [
+                AuditEntry(
+                    now, actor.name, APIKEY_REVOKE, key.label, key.org, {"revoked": False}, {"revoked": True}
+                )
+            ]
         )
     return revoked
 
