@@ -37,7 +37,10 @@ from pulsewatch.config_retention import RetentionSettings
 from pulsewatch.domain.monitoring import Check, ConditionOutcome, ProbeResult
 from pulsewatch.domain.rollups import Level
 
-MYSQL_URL = os.environ.get("PULSEWATCH_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/pulsewatch_bench")
+MYSQL_URL = os.environ.get(
+    "PULSEWATCH_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/pulsewatch_bench_size"
+)
+"""Dropped and created again by every run."""
 DAY0 = datetime(2025, 3, 4, tzinfo=UTC)
 DAY_US = 86_400_000_000
 _NAMES = {code: level.name for level, code in LEVEL_CODES.items()}

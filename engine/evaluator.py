@@ -31,6 +31,9 @@ class Record:
     result: ProbeResult | None
     state: CheckState
     flip: Flip | None = None
+    writes_state: bool = True
+    """False for a result this engine only observes (another region's engine decides the check):
+    the result is stored, the state is left to the decider."""
 
 
 class Evaluator:

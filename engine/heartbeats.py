@@ -107,6 +107,14 @@ class HeartbeatMonitor:
         self._tokens[check.heartbeat.token] = check.id
         self.wake()
 
+    def remove(self, check_id: int) -> None:
+        """Stop taking pings for a check and watching its deadline (it left the config)."""
+        entry = self._checks.pop(check_id, None)
+        if entry is not None:
+            self._tokens.pop(entry[1].token, None)
+        self._times.pop(check_id, None)
+        self._deadlines.pop(check_id, None)
+
     def resume(self, check: Check) -> None:
         """A resumed check starts afresh: its next ping is due one schedule step after now."""
         self.add(check)

@@ -44,6 +44,7 @@ from pulsewatch.errors import StorageError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from engine.metering import DeliveryGate
     from engine.offload import RunSync
     from engine.storage.alerting_store import AlertStore
     from pulsewatch.domain.alerting import AlertingConfig, Incident, Silence
@@ -78,6 +79,7 @@ class Notifier:
         send_timeout: connect/read timeout of one URL's delivery, in seconds.
         concurrency: deliveries in flight at once.
         retry: backoff and attempt limits.
+        gate: asked before each delivery and told after it (SMS quotas, usage: engine.metering).
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class Notifier:
         send_timeout: float = 10.0,
         concurrency: int = 8,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen
+        gate: DeliveryGate | None = None,
     ) -> None:
         self.config = config
         self.engine = engine
@@ -130,6 +133,7 @@ class Notifier:
             concurrency=concurrency,
             retry=retry,
             on_settled=self._nudge,
+            gate=gate,
         )
         """Sends the outbox rows this notifier writes."""
 

@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING
 import httpx
 import trio
 
+from engine.check_reload import apply_reload, plan_reload
+from engine.cluster import follow_leases
+from engine.config_reload import ConfigWatcher, apply_config_reload, plan_config_reload
 from engine.evaluator import Evaluator, Record
 from engine.heartbeats import HeartbeatMonitor
 from engine.maintenance import Maintenance
 from engine.probes import HttpClientPool, Prober
 from engine.recorder import Recorder
 from engine.scheduler import Scheduler
+from engine.spool import Spool, spool_path
 from engine.stats import EngineStats
 from pulsewatch.domain.events import (
     CheckChanged,
@@ -31,6 +35,7 @@ from pulsewatch.domain.events import (
     EngineStopped,
     HistoryLoaded,
     LoadHistory,
+    ReloadChecks,
     RunNow,
     SetPaused,
 )
@@ -39,13 +44,19 @@ from pulsewatch.errors import NotFoundError, StorageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
 
+    from engine.cluster import Cluster
+    from engine.config_reload import ConfigSource
+    from engine.http.api.backend import ApiBackend
     from engine.maintenance import MaintenanceStore
+    from engine.metering import BatchMeter
     from engine.notifier import Notifier
     from engine.offload import RunSync
     from pulsewatch.config_retention import RetentionSettings
     from pulsewatch.domain.events import EngineEvent
     from pulsewatch.domain.monitoring import Check
+    from pulsewatch.services.check_sync import CheckSyncPlan
     from pulsewatch.services.ports import MonitoringStore
 
 log = logging.getLogger("pulsewatch.engine")
@@ -54,6 +65,8 @@ RESULTS_BUFFER = 1024
 """Records that may wait for the recorder before probes feel back-pressure (a burst, not a backlog)."""
 COMMANDS_BUFFER = 64
 """Commands that may wait; past it `submit_nowait` raises trio.WouldBlock and the host says "busy"."""
+STARTUP_SYNC_ATTEMPTS = 3
+"""Tries of the start-up check sync before the engine gives up (see `_sync_at_start`)."""
 
 
 def _ignore(event: EngineEvent) -> None:
@@ -86,6 +99,15 @@ class Engine:
         retention: how long data is kept and how often maintenance runs (with `rollups`).
         notifier: turns flips into incidents and notifications; it sees every event and outlives
             the probes like the recorder, so flips of the last probes are still alerted.
+        api: what the REST API and the status pages need beyond the store (engine.http.api);
+            None: the listener answers /api/v1/ and /status/ with 503.
+        cluster: shard leases shared with other engines (engine.cluster); None: this engine runs
+            every check, as when it is alone.
+        config: the config file to reload on SIGHUP (`request_reload`) and when it changes.
+        spool_dir: where results wait on disk while the database is down (engine.spool); None:
+            in memory only, then back-pressure.
+        buffer: records held in memory while the database is down, before the spool takes over.
+        meter: counts recorded results as each organization's usage, in the same transaction (billing).
     """
 
     def __init__(
@@ -105,10 +127,17 @@ class Engine:
         rollups: MaintenanceStore | None = None,
         retention: RetentionSettings | None = None,
         notifier: Notifier | None = None,
+        api: ApiBackend | None = None,
+        cluster: Cluster | None = None,
+        config: ConfigSource | None = None,
+        spool_dir: Path | None = None,
+        buffer: int = 50_000,
+        meter: BatchMeter | None = None,
     ) -> None:
         if notifier is not None:  # first: every consumer of `emit` below must feed the notifier too
             emit = notifier.tee(emit)
         self.notifier = notifier
+        self._api = api
         """Incidents and alerts (engine.notifier); None: this engine alerts nobody."""
         self.name = name
         self.listen = listen
@@ -133,7 +162,15 @@ class Engine:
         self._records_send, self._records_receive = trio.open_memory_channel[Record](RESULTS_BUFFER)
         self._http = HttpClientPool(transport=http_transport)
         self._prober = Prober(engine=name, wall_clock=wall_clock, http_pool=self._http)
-        self._scheduler = Scheduler(self._probe_and_apply, limiter=self.probe_limiter, stats=self.stats)
+        self.cluster = cluster
+        """This engine's shard leases; None: it runs every check."""
+        self._scheduler = Scheduler(
+            self._probe_and_apply, limiter=self.probe_limiter, stats=self.stats,
+            owns=cluster.owns if cluster is not None else None,
+            epoch=(lambda: self._wall_clock().timestamp()) if cluster is not None else None,
+        )
+        self._rollups = rollups
+        self._retention = retention
         self._recorder = Recorder(
             store,
             write_limiter=self.db_write_limiter,
@@ -142,7 +179,15 @@ class Engine:
             batch_size=batch_size,
             batch_delay=batch_delay,
             run_sync=run_sync,
+            spool=Spool(spool_path(spool_dir, name)) if spool_dir is not None else None,
+            max_pending=buffer,
+            emit=emit,
+            wall_clock=wall_clock,
+            after_outage=self._rewind_rollups,
+            meter=meter,
         )
+        self.watcher = ConfigWatcher(config, self.reload_config, engine=name) if config is not None else None
+        """Reloads the config file on `request_reload()` and when it changes; None without a file."""
         self._checks: dict[int, Check] = {}
         self._evaluator = Evaluator({}, (), emit=emit, engine=name)
         self.maintenance: Maintenance | None = None
@@ -174,19 +219,58 @@ class Engine:
         """The current state of every check, by id."""
         return self._evaluator.states
 
+    @property
+    def running_checks(self) -> frozenset[int]:
+        """Ids of the checks this engine probes on schedule now (held shards, not paused)."""
+        return self._scheduler.running()
+
+    @property
+    def queue_depth(self) -> int:
+        """Records waiting between the probes and the recorder."""
+        return self._records_send.statistics().current_buffer_used
+
     # -- host interface (trio thread) -----------------------------------------------------------
 
     def stop(self) -> None:
         """Stop probing; `run()` then writes every record already produced and returns.
 
-        A second call is a forced stop: records the database refuses are then given up instead of
-        retried forever (while the database accepts writes, nothing is lost either way).
+        A second call is a forced stop: records the database refuses are then left in the spool for
+        the next start (or, without a spool, given up) instead of retried forever. With a spool, a
+        first stop during an outage already does that.
         """
         if self._scope.cancel_called:
             log.warning("forced stop: unwritable records will be dropped", extra={"engine": self.name})
             self._recorder.abandon()
         self._startup_scope.cancel()
         self._scope.cancel()
+
+    def request_reload(self) -> None:
+        """Reload the config file now (SIGHUP); a no-op for an engine built without one."""
+        if self.watcher is not None:
+            self.watcher.request()
+
+    async def reload_config(self, desired: Sequence[Check]) -> CheckSyncPlan | None:
+        """Sync `desired` into the store and run what changed; unchanged checks keep their state.
+
+        Returns:
+            The applied sync plan, or None when the database refused (logged; nothing changed).
+        """
+        try:
+            plan = await self._run_sync(self._store.sync_checks, desired, limiter=self.db_write_limiter)
+            states = await self._run_sync(self._store.load_states, limiter=self.db_read_limiter)
+        except StorageError as exc:
+            log.error("config not reloaded: %s", exc, extra={"engine": self.name})
+            return None
+        changes = plan_config_reload(self._checks, plan)
+        apply_config_reload(changes, states, checks=self._checks, scheduler=self._scheduler,
+                            evaluator=self._evaluator, heartbeats=self.heartbeats, emit=self._emit)
+        self._desired = tuple(desired)
+        self.stats.reloads += 1
+        log.info(
+            "config reloaded: %d added, %d changed, %d removed", len(changes.added), len(changes.changed),
+            len(changes.removed), extra={"engine": self.name, "checks": len(self._checks)},
+        )
+        return plan
 
     def submit_nowait(self, command: EngineCommand) -> None:
         """Queue a command for the engine.
@@ -231,6 +315,10 @@ class Engine:
                             await self._records_send.send(record)
                         async with trio.open_nursery() as nursery:
                             await nursery.start(self._scheduler.run)
+                            if self.cluster is not None:
+                                await nursery.start(self.cluster.run, self._follow_leases)
+                            if self.watcher is not None:
+                                await nursery.start(self.watcher.run)
                             await nursery.start(self.heartbeats.run)
                             if self.maintenance is not None:
                                 await nursery.start(self.maintenance.run)
@@ -282,15 +370,18 @@ class Engine:
         Returns:
             State-only records to write once the recorder runs (config-paused checks becoming PAUSED).
         """
-        plan = await self._run_sync(self._store.sync_checks, self._desired, limiter=self.db_write_limiter)
+        plan = await self._sync_at_start()
         stored = await self._run_sync(self._store.load_states, limiter=self.db_read_limiter)
         by_key = {c.key: c for c in (*plan.added, *plan.changed, *plan.unchanged)}
         checks = [by_key[c.key] for c in self._desired if c.key in by_key]
+        checks += plan.kept  # created through the REST API: config sync keeps them, the engine runs them
         for check in checks:
             if check.id is None:
                 raise StorageError(f"the store returned check {check.name!r} without an id")
             self._checks[check.id] = check
         self._evaluator = Evaluator(stored, self._checks, emit=self._emit, engine=self.name)
+        if self.cluster is not None:
+            await self.cluster.join(self._follow_leases)
         records: list[Record] = []
         now = self._wall_clock()
         for check_id, check in self._checks.items():
@@ -311,16 +402,55 @@ class Engine:
         )
         return records
 
+    async def _sync_at_start(self) -> CheckSyncPlan:
+        """Sync the configured checks, retried a little: engines starting together race to insert the
+        same new checks and the loser's transaction fails (the winner's rows are there on retry)."""
+        delay = 0.5
+        for attempt in range(1, STARTUP_SYNC_ATTEMPTS + 1):
+            try:
+                return await self._run_sync(
+                    self._store.sync_checks, self._desired, limiter=self.db_write_limiter
+                )
+            except StorageError as exc:
+                if attempt == STARTUP_SYNC_ATTEMPTS:
+                    raise
+                log.warning("syncing the checks failed (attempt %d), retrying in %gs: %s", attempt, delay,
+                            exc, extra={"engine": self.name})
+                await trio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
     # -- probing --------------------------------------------------------------------------------
 
     async def _probe_and_apply(self, check: Check) -> None:
+        if self.cluster is not None and not self.cluster.lease_valid():
+            return  # stalled past the lease: another engine may own it now; the next claim tells
         result = await self._prober.probe(check)
         self.stats.probes_total += 1
         if not result.ok:
             self.stats.probe_failures += 1
         current = self._checks.get(result.check_id, check)
-        record = self._evaluator.apply(current, result, self._wall_clock())
+        if self.cluster is not None:
+            record = await self.cluster.judge(
+                self._evaluator, current, result, self._wall_clock(), self._emit
+            )
+        else:
+            record = self._evaluator.apply(current, result, self._wall_clock())
         await self._send_record(record)
+
+    async def _follow_leases(self, gained: frozenset[int]) -> None:
+        if self.cluster is not None:
+            self.stats.leases_held = len(self.cluster.held)
+            await follow_leases(self.cluster, gained, checks=self._checks, evaluator=self._evaluator,
+                                scheduler=self._scheduler, emit=self._emit)
+
+    async def _rewind_rollups(self, since: datetime) -> None:
+        """Results reached the database late (an outage): roll their minutes up again."""
+        rewind = getattr(self._rollups, "rewind", None)
+        if rewind is not None and self._retention is not None:
+            await self._run_sync(
+                rewind, since, self._wall_clock(), self._retention, limiter=self.db_write_limiter
+            )
 
     async def _send_record(self, record: Record) -> None:
         # Shielded: once a result has been shown (CheckUpdated) it must reach the recorder, even if
@@ -331,6 +461,7 @@ class Engine:
     async def _serve_http(self, listen: str, *, task_status: trio.TaskStatus[str]) -> None:
         # Imported here: FastAPI and hypercorn load only in engines that listen.
         from engine.http import ListenerContext, build_app, run_listener
+        from engine.metrics import engine_metrics
 
         started = trio.current_time()
         context = ListenerContext(
@@ -342,6 +473,9 @@ class Engine:
             run_sync=self._run_sync,
             read_limiter=self.db_read_limiter,
             write_limiter=self.db_write_limiter,
+            submit=self._commands_send.send,
+            api=self._api,
+            metrics=engine_metrics(self),
         )
         await run_listener(build_app(context), listen, task_status=task_status)
 
@@ -361,6 +495,8 @@ class Engine:
                     await self._set_paused(command)
                 elif isinstance(command, LoadHistory):
                     nursery.start_soon(self._load_history, command)
+                elif isinstance(command, ReloadChecks):
+                    await self._reload_checks()
 
     def _known(self, check_id: int, command: EngineCommand) -> Check | None:
         check = self._checks.get(check_id)
@@ -409,6 +545,18 @@ class Engine:
         # so the stored state ends as the operator left it.
         with trio.CancelScope(shield=True):
             await self._records_send.send(record)
+
+    async def _reload_checks(self) -> None:
+        """Pick up API-owned checks created, changed or deleted since start-up (engine.check_reload)."""
+        try:
+            stored = await self._run_sync(self._store.load_checks, limiter=self.db_read_limiter)
+            states = await self._run_sync(self._store.load_states, limiter=self.db_read_limiter)
+        except StorageError as exc:
+            log.warning("could not reload checks: %s", exc, extra={"engine": self.name})
+            return
+        plan = plan_reload(self._checks, stored)
+        apply_reload(plan, states, checks=self._checks, scheduler=self._scheduler,
+                     evaluator=self._evaluator, emit=self._emit)
 
     async def _load_history(self, command: LoadHistory) -> None:
         try:

@@ -10,6 +10,11 @@
 - One shared CapacityLimiter bounds probes in flight. The scheduler takes a slot *before* starting a
   probe, in due-time order, so a slow target can hold at most its own slots and checks that fall due
   are served first come, first served; the wait shows up as lateness (start − due), which is measured.
+- Several engines (engine.cluster): the scheduler runs only the checks it `owns` (their shard is
+  leased to this engine); `reconsider()` after a lease change starts the newly owned ones on their
+  grid and drops the others, never resetting anyone's phase. With `epoch` the grid is anchored to
+  the wall clock (slot k of a check falls at Unix time phase + k × interval), so every engine
+  computes the same slots and a check that changes hands is never probed twice in one round.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ if TYPE_CHECKING:
 
     from engine.stats import EngineStats
     from pulsewatch.domain.monitoring import Check
+
+
+def _everything(check_id: int) -> bool:
+    return True
 
 
 def initial_phase(check_id: int, interval: float) -> float:
@@ -50,6 +59,9 @@ class Scheduler:
         probe: the coroutine function that probes a check and handles its result.
         limiter: the shared probe slots.
         stats: where lateness and skipped rounds are counted.
+        owns: whether this engine runs a check now (its shard is leased here); default: every check.
+        epoch: the wall clock as Unix seconds, to anchor the grid to it (engines sharing checks);
+            None: the grid starts when the scheduler starts.
     """
 
     def __init__(
@@ -58,10 +70,15 @@ class Scheduler:
         *,
         limiter: trio.CapacityLimiter,
         stats: EngineStats,
+        owns: Callable[[int], bool] | None = None,
+        epoch: Callable[[], float] | None = None,
     ) -> None:
         self._probe = probe
         self._limiter = limiter
         self._stats = stats
+        self._owns = owns or _everything
+        self._epoch = epoch
+        self._owned: set[int] = set()  # checks with a live heap entry (or a probe on its way)
         # (due, seq, check id, generation, the due after it: None for the usual due + interval)
         self._heap: list[tuple[float, int, int, int, float | None]] = []
         self._seq = itertools.count()
@@ -90,6 +107,10 @@ class Scheduler:
         self._checks[check.id] = (check, generation)
         if self._origin is None:
             return
+        if not self._owns(check.id):
+            self._owned.discard(check.id)
+            return
+        self._owned.add(check.id)
         slot = self._first_due(check.id, check.interval, self._origin)
         if not immediately:
             self._push(slot, check.id, generation)
@@ -100,10 +121,48 @@ class Scheduler:
     def remove(self, check_id: int) -> None:
         """Stop scheduling a check; a probe already running finishes."""
         self._checks.pop(check_id, None)  # its heap entries go stale and are dropped when popped
+        self._owned.discard(check_id)
 
     def scheduled(self) -> frozenset[int]:
-        """Ids of the checks currently scheduled."""
+        """Ids of the checks currently scheduled (owned or not)."""
         return frozenset(self._checks)
+
+    @property
+    def started(self) -> bool:
+        """Whether `run()` has started (checks added before are scheduled when it does)."""
+        return self._origin is not None
+
+    def running(self) -> frozenset[int]:
+        """Ids of the scheduled checks this engine owns and runs."""
+        return frozenset(self._owned)
+
+    def reconsider(self) -> tuple[frozenset[int], frozenset[int]]:
+        """Follow a change of `owns`: start newly owned checks at their next slot, stop the others.
+
+        A probe in flight for a check no longer owned still finishes. Phases never move: a check
+        that comes back resumes on the grid it always had.
+
+        Returns:
+            (ids started, ids stopped).
+        """
+        if self._origin is None:
+            return frozenset(), frozenset()
+        started: set[int] = set()
+        stopped: set[int] = set()
+        for check_id, (check, _generation) in list(self._checks.items()):
+            owned = self._owns(check_id)
+            if owned == (check_id in self._owned):
+                continue
+            generation = next(self._generations)  # outdates every heap entry of the check
+            self._checks[check_id] = (check, generation)
+            if owned:
+                self._owned.add(check_id)
+                self._push(self._first_due(check_id, check.interval, self._origin), check_id, generation)
+                started.add(check_id)
+            else:
+                self._owned.discard(check_id)
+                stopped.add(check_id)
+        return frozenset(started), frozenset(stopped)
 
     def run_now(self, check: Check) -> None:
         """Probe `check` now, outside its schedule; the next scheduled run is unaffected.
@@ -122,8 +181,13 @@ class Scheduler:
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             self._origin = trio.current_time()
+            if self._epoch is not None:
+                # trio time T ⇔ Unix time T − origin: slot k of a check is due at Unix phase + k·interval.
+                self._origin -= self._epoch()
             for check_id, (check, generation) in self._checks.items():
-                self._push(self._first_due(check_id, check.interval, self._origin), check_id, generation)
+                if self._owns(check_id):
+                    self._owned.add(check_id)
+                    self._push(self._first_due(check_id, check.interval, self._origin), check_id, generation)
             task_status.started()
             try:
                 await self._loop(nursery)
@@ -141,6 +205,9 @@ class Scheduler:
                 continue
             due, _seq, check_id, generation, then = heapq.heappop(self._heap)
             if not self._is_current(check_id, generation):
+                continue
+            if not self._owns(check_id):  # its lease went; reconsider() brings it back when it returns
+                self._owned.discard(check_id)
                 continue
             check = self._checks[check_id][0]
             if check_id in self._running:

@@ -69,3 +69,15 @@ class EngineStats:
     """Records the recorder holds that are not yet written (grows while the database is down)."""
     records_abandoned: int = 0
     """Records given up on a forced stop while the database was unreachable."""
+    write_latency: Histogram = field(default_factory=Histogram)
+    """Seconds each successful database write batch took."""
+    records_spooled: int = 0
+    """Records waiting in the local spool file (the database was down and the memory bound reached)."""
+    storage_down: bool = False
+    """True while database writes fail."""
+    outages: int = 0
+    """Times the database stopped accepting writes since the engine started."""
+    leases_held: int = 0
+    """Shards this engine holds (every shard when it runs alone without leases)."""
+    reloads: int = 0
+    """Configuration reloads applied (SIGHUP or file change)."""

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from pulsewatch.config_alerting import build_alerting
+from pulsewatch.config_billing import check_billing
 from pulsewatch.config_checks import build_checks
 from pulsewatch.config_retention import RetentionSection, build_retention
 from pulsewatch.config_schema import (
@@ -27,6 +28,7 @@ from pulsewatch.config_schema import (
     OrganizationSection,
     PlanSection,
 )
+from pulsewatch.config_status import ApiSection, build_api_settings, build_status_pages
 from pulsewatch.config_types import (
     ChannelConfig,
     ConsoleSettings,
@@ -85,10 +87,14 @@ def build_config(
     plans = _plans(valid, report)
     organizations = _organizations(valid, report)
     checks = build_checks(valid, report, organizations, base_dir=path.parent if path else None)
+    quota_problems = check_billing(valid, report, plans, organizations, checks)  # currencies; quotas
     return LoadedConfig(
+        quota_problems=quota_problems,
         path=path,
         database_url=database_url,
-        engine=EngineSettings(name=engine.name, listen=engine.listen, concurrency=engine.concurrency),
+        engine=EngineSettings(name=engine.name, listen=engine.listen, concurrency=engine.concurrency,
+                              region=engine.region or "", lease=engine.lease, quorum=engine.quorum,
+                              buffer=engine.buffer, watch=engine.watch),
         console=ConsoleSettings(theme=console.theme, keymap=dict(console.keymap)),
         channels=channels,
         plans=plans,
@@ -96,6 +102,8 @@ def build_config(
         checks=checks,
         retention=build_retention(valid.section("retention", RetentionSection)),
         alerting=build_alerting(valid, report, checks, channels),
+        status_pages=build_status_pages(valid, report, checks, organizations),
+        api=build_api_settings(valid.section("api", ApiSection)),
     )
 
 
@@ -143,8 +151,13 @@ def _plans(valid: Validated, report: Report) -> tuple[PlanConfig, ...]:
                 name=plan.name,
                 price=Money(*plan.price) if plan.price is not None else None,
                 limits=PlanLimits(
-                    limits.checks, limits.min_interval, limits.seats, limits.retention, limits.sms
+                    limits.checks, limits.min_interval, limits.seats, limits.retention, limits.sms,
+                    limits.channels,
                 ),
+                overage_sms=Money(*plan.overage.sms) if plan.overage.sms is not None else None,
+                overage_seat=Money(*plan.overage.seat) if plan.overage.seat is not None else None,
+                trial=plan.trial,
+                grace=plan.grace,
             )
         )
     return tuple(result)

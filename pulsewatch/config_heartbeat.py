@@ -3,6 +3,10 @@
 `config_checks` hands a check with a `heartbeat:` mapping to `heartbeat_check`; once every check is
 built, `check_heartbeat_tokens` makes sure each ping URL leads to one check and that there is a
 listener to receive it. Every problem goes to the shared Report with the field it is about.
+
+A check without `token:` gets GENERATE_TOKEN here: its token is an HMAC keyed with the installation's
+secret, which lives in the database, so the composition fills it in (`wiring.desired_checks`) before
+the checks reach a store or an engine.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from pulsewatch.config_schema import EngineSection
 from pulsewatch.config_yaml import Loc, Report, quote, suggest
 from pulsewatch.domain.heartbeats import (
     DEFAULT_GRACE,
+    GENERATE_TOKEN,
     HEARTBEAT_KIND,
     HeartbeatSpec,
-    generated_token,
     next_cron_fire,
 )
 from pulsewatch.domain.monitoring import Check
@@ -98,7 +102,7 @@ def heartbeat_spec(
     if not all(checks):
         return None
     return HeartbeatSpec(
-        token=h.token or generated_token(org, name),
+        token=h.token or GENERATE_TOKEN,
         grace=h.grace if h.grace is not None else DEFAULT_GRACE,
         period=h.period,
         cron=None if h.cron is None else h.cron.strip(),
@@ -109,8 +113,9 @@ def heartbeat_spec(
 def check_heartbeat_tokens(valid: Validated, report: Report, built: list[tuple[int, Check]]) -> None:
     """Each ping token leads to one check, and a listener exists to receive pings at all."""
     seen: dict[str, int] = {}
+    pinged = [i for i, check in built if check.heartbeat is not None]
     for i, check in built:
-        if check.heartbeat is None:
+        if check.heartbeat is None or check.heartbeat.token == GENERATE_TOKEN:  # distinct by construction
             continue
         first = seen.setdefault(check.heartbeat.token, i)
         if first != i:
@@ -122,10 +127,9 @@ def check_heartbeat_tokens(valid: Validated, report: Report, built: list[tuple[i
             )
     engine = valid.section("engine", EngineSection)
     listening = engine is not None and engine.listen is not None
-    if seen and not listening and "listen" not in valid.dropped.get(("engine",), ()):
-        i = min(seen.values())
+    if pinged and not listening and "listen" not in valid.dropped.get(("engine",), ()):
         report.add(
-            ("checks", i, "heartbeat"),
+            ("checks", min(pinged), "heartbeat"),
             "heartbeat checks need engine.listen (HOST:PORT, like 127.0.0.1:8787) so their pings"
             " can reach the engine",
             at_key=True,

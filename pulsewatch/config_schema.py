@@ -25,6 +25,7 @@ from pulsewatch.config_alerting import (
     SeverityName,
 )
 from pulsewatch.config_retention import RetentionSection
+from pulsewatch.config_status import ApiSection, StatusPageSection
 
 DURATION_HINT = "expected a duration like 500ms, 30s, 5m, 1h or 2d"
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
@@ -69,6 +70,13 @@ def parse_duration(value: object) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise PydanticCustomError("duration", DURATION_HINT + " (a bare number has no unit)")
     raise PydanticCustomError("duration", DURATION_HINT)
+
+
+def _watch(value: object) -> float:
+    """`engine.watch`: a duration, or `off` / false for "reload on SIGHUP only" (0.0)."""
+    if value is False or (isinstance(value, str) and value.strip().lower() == "off"):
+        return 0.0
+    return parse_duration(value)
 
 
 def format_duration(seconds: float) -> str:
@@ -195,6 +203,7 @@ def _not_blank(value: str) -> str:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Watch = Annotated[float, BeforeValidator(_watch)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Money = Annotated[tuple[Decimal, str], BeforeValidator(parse_money)]
 Name = Annotated[str, AfterValidator(_name)]
@@ -236,6 +245,17 @@ class EngineSection(Section):
     """HOST:PORT for heartbeat pings, /metrics, /healthz and the REST API; unset: no listener."""
     concurrency: int = Field(default=256, ge=1)
     """Most probes in flight at once."""
+    region: Text | None = None
+    """Where this engine probes from (e.g. eu-west); engines of one region share the checks between
+    them, each region probes every check. Unset: the one default region."""
+    lease: Duration = Field(default=30.0, ge=3.0)
+    """Within this long, the checks of an engine that died are taken over by the others."""
+    quorum: int = Field(default=1, ge=1)
+    """Regions whose latest results must fail before a check goes DOWN (1: any engine decides alone)."""
+    buffer: int = Field(default=50_000, ge=100)
+    """Results held in memory while the database is down; beyond, they wait in a spool file."""
+    watch: Watch = 2.0
+    """How often a running engine looks for changes to this file, like 2s; `off`: only on SIGHUP."""
 
 
 class ConsoleSection(Section):
@@ -269,6 +289,17 @@ class PlanLimitsSection(Section):
     """How long raw probe results are kept."""
     sms: int | None = Field(default=None, ge=0)
     """SMS notifications included per billing period."""
+    channels: int | None = Field(default=None, ge=0)
+    """Most distinct alert channels the organization's checks may notify."""
+
+
+class PlanOverageSection(Section):
+    """A plan's `overage:` — prices of use beyond the included amounts (same currency as `price`)."""
+
+    sms: Money | None = None
+    """Per SMS beyond `limits.sms`; unset: past the quota, SMS alerts go to the next channel instead."""
+    seat: Money | None = None
+    """Per member beyond `limits.seats`, per billing period; unset: `seats` is the most members."""
 
 
 class PlanSection(Section):
@@ -280,6 +311,12 @@ class PlanSection(Section):
     """Price per billing period with its currency, like `19.00 USD`; unset: free."""
     limits: PlanLimitsSection = PlanLimitsSection()
     """What an organization on this plan may use."""
+    overage: PlanOverageSection = PlanOverageSection()
+    """What use beyond the limits costs (pulsewatch.config_billing)."""
+    trial: Duration | None = None
+    """A new subscription's first period is a free trial this long, in whole days like `14d`."""
+    grace: Duration | None = None
+    """How long an invoice may stay unpaid before edits are blocked (whole days; default 14d)."""
 
 
 class MemberSection(Section):
@@ -469,3 +506,7 @@ class ConfigFile(Section):
     """Planned work: one-off or recurring (cron) windows that suppress alerts."""
     canaries: list[CanaryName] | None = None
     """Checks that test the engine's own connectivity: when all fail, alerts are held."""
+    status_pages: list[StatusPageSection] | None = None
+    """Public status pages, one per organization (pulsewatch.config_status)."""
+    api: ApiSection | None = None
+    """Limits of the REST API on engine.listen (pulsewatch.config_status)."""

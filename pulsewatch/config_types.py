@@ -7,13 +7,15 @@ in the domain. Secrets stay `SecretStr` (channel URLs) or out of the repr (the d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from pulsewatch.config_retention import RetentionSettings
+from pulsewatch.config_status import ApiSettings, StatusPage
+from pulsewatch.config_yaml import Problem
 from pulsewatch.domain.alerting import AlertingConfig
+from pulsewatch.domain.money import Money as Money  # re-exported: the domain's Money, Decimal, one currency
 from pulsewatch.domain.monitoring import Check
 
 
@@ -27,6 +29,16 @@ class EngineSettings:
     """HOST:PORT for pings, /metrics and the API; None: no listener."""
     concurrency: int = 256
     """Most probes in flight at once."""
+    region: str = ""
+    """This engine's region ("" for the one default region)."""
+    lease: float = 30.0
+    """Seconds within which a dead engine's checks are taken over by the others."""
+    quorum: int = 1
+    """Regions that must agree before a check goes DOWN."""
+    buffer: int = 50_000
+    """Results held in memory while the database is down, before spooling to disk."""
+    watch: float = 2.0
+    """Seconds between looks at the config file for changes; 0: reload on SIGHUP only."""
 
 
 @dataclass(frozen=True)
@@ -47,17 +59,6 @@ class ChannelConfig:
 
 
 @dataclass(frozen=True)
-class Money:
-    """An amount and its ISO 4217 currency code; Decimal because money is never float."""
-
-    amount: Decimal
-    currency: str
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
-
-
-@dataclass(frozen=True)
 class PlanLimits:
     """What a plan allows; None means unlimited. Durations in float seconds."""
 
@@ -66,6 +67,7 @@ class PlanLimits:
     seats: int | None = None
     retention: float | None = None
     sms: int | None = None
+    channels: int | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,14 @@ class PlanConfig:
     name: str
     price: Money | None = None
     limits: PlanLimits = field(default_factory=PlanLimits)
+    overage_sms: Money | None = None
+    """Per SMS beyond `limits.sms` (None: the quota is hard)."""
+    overage_seat: Money | None = None
+    """Per member beyond `limits.seats`, per period (None: the seats are the most members)."""
+    trial: float | None = None
+    """Seconds of free trial for a new subscription (whole days)."""
+    grace: float | None = None
+    """Seconds an invoice may stay unpaid (whole days); None: the default, 14 days."""
 
 
 @dataclass(frozen=True)
@@ -124,3 +134,11 @@ class LoadedConfig:
     """`retention:` — how long results and rollups are kept."""
     alerting: AlertingConfig = field(default_factory=AlertingConfig)
     """Channels, escalation policies, routes, maintenance windows, canaries and check severities."""
+    status_pages: tuple[StatusPage, ...] = ()
+    """`status_pages:` — public status pages, one per organization."""
+    api: ApiSettings = field(default_factory=ApiSettings)
+    """`api:` — the REST API's per-key rate limit."""
+    quota_problems: tuple[Problem, ...] = ()
+    """Checks and members beyond their organization's plan, located in the file. Loading does not
+    refuse them (a file is valid YAML and config either way); every path that applies the file does —
+    `config validate|plan|apply` and engine start (`pulsewatch.config_billing.require_within_plans`)."""

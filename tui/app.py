@@ -1,37 +1,49 @@
-"""The PulseWatch console: wires themes, key bindings, the engine link and the screens together.
+"""The PulseWatch console: wires themes, key bindings, navigation, the engine link and the screens.
 
 Nothing here formats or decides anything: events from the engine are coalesced by the inbox,
-folded into an immutable Board by `tui.model`, and handed down to the screens, which draw them.
+folded into an immutable Board by `tui.model`, and published on the BoardFeed that every screen
+listens to. Top-level screens come from `tui.navigation.DESTINATIONS`, one Textual mode each.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding
-from textual.widgets import HelpPanel
 
+from tui.commands import GlobalCommands
+from tui.feed import BoardFeed
 from tui.inbox import EventInbox
 from tui.messages import CommandRequested, EventsPending
-from tui.model import Board, BoardChange, apply_events
-from tui.screens.checks import ChecksScreen
-from tui.screens.detail import DetailScreen
+from tui.model import apply_events
+from tui.navigation import DESTINATIONS, ConsoleContext, destination_bindings
 from tui.screens.engine_error import EngineErrorScreen
+from tui.screens.help import HelpScreen, help_entries
+from tui.screens.login import LoginScreen
+from tui.services import CONSOLE_ACTOR
 from tui.themes import DEFAULT_THEME, load_themes, shipped_theme_directory, status_variable_defaults
+from tui.visibility import command_refusal, visible_change
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from textual.binding import BindingType
     from textual.screen import Screen
+    from textual.theme import Theme
     from textual.timer import Timer
 
+    from pulsewatch.domain.accounts import Actor
     from pulsewatch.domain.events import EngineEvent
     from tui.bridge import EngineLink
+    from tui.model import Board, BoardChange
+    from tui.navigation import Destination
+    from tui.preferences import Preferences
+    from tui.services import ConsoleServices
 
 REFRESH_INTERVAL = 0.25
 """Shortest time between two applied batches of engine events: the console draws at ≤ 4 Hz."""
@@ -47,21 +59,32 @@ class PulseWatchApp(App[None]):
 
     Args:
         link: the engine to show and command (EmbeddedEngine, or a fake in tests).
-        theme: the theme to start with; an unknown name falls back to pulsewatch-dark, with a notice.
+        theme: the config's theme; an unknown name falls back to pulsewatch-dark, with a notice.
         clock: where "now" comes from, for every age shown; tests freeze it.
         keymap: binding id → keys, from the config's `console.keymap` (e.g. {"pw.run-now": "x"}).
         title: the header title.
         theme_dirs: extra folders of user theme files, read after the shipped ones.
         refresh_interval: shortest time between two applied batches; tests use 0 to apply at once.
+        preferences: where a theme picked at runtime is remembered (None: not remembered).
+        services: stored incidents and who acts on them (None: the Incidents screen says why it is empty).
     """
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    """Absolute, so a subclass defined elsewhere (a test, a later context) finds it too."""
     TITLE = "PulseWatch"
+    COMMANDS: ClassVar[set[type[GlobalCommands]]] = {GlobalCommands}  # type: ignore[assignment]
+    DESTINATIONS: ClassVar[tuple[Destination, ...]] = DESTINATIONS
+    """The top-level screens (see tui/navigation.py); a subclass that changes them rebinds BINDINGS."""
+    DEFAULT_MODE = DESTINATIONS[0].mode
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", tooltip="Stop the engine and leave the console.", id="pw.quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="pw.quit-now"),
-        Binding("t", "cycle_theme", "Theme", tooltip="Switch to the next PulseWatch theme.", id="pw.theme"),
-        Binding("question_mark", "toggle_help", "Help", tooltip="Show or hide the keys.", id="pw.help"),
+        Binding("t", "cycle_theme", "Theme", tooltip="Switch to the next PulseWatch theme (remembered).",
+                id="pw.theme"),
+        Binding("question_mark", "help", "Help", tooltip="List every key of this screen.", id="pw.help"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True,
+                tooltip="Find any command by name.", id="pw.palette"),
+        *destination_bindings(DESTINATIONS),
     ]
 
     def __init__(
@@ -74,37 +97,47 @@ class PulseWatchApp(App[None]):
         title: str | None = None,
         theme_dirs: Iterable[Path] = (),
         refresh_interval: float = REFRESH_INTERVAL,
+        preferences: Preferences | None = None,
+        services: ConsoleServices | None = None,
     ) -> None:
         super().__init__()
         self._link = link
-        self._clock = clock
         self._refresh_interval = refresh_interval
         self._inbox = EventInbox()
-        self._board = Board()
+        self._feed = BoardFeed()
         self._last_drain = float("-inf")
         self._drain_timer: Timer | None = None
         self._crash: str | None = None
         self._dropped_reported = 0
-        themes, self._theme_problems = load_themes([shipped_theme_directory(), *theme_dirs])
+        self._preferences = preferences
+        self._configured_theme = theme
+        self._signed_in = services is None or services.signin is None
+        self.console_context = ConsoleContext(clock=clock, feed=self._feed, preferences=preferences,
+                                              services=services)
+        """What every screen is built with."""
+        self.destinations: tuple[Destination, ...] = self.DESTINATIONS
+        for destination in self.destinations:
+            self.add_mode(destination.mode, partial(destination.make, self.console_context))
+        themes, self._problems = load_themes([shipped_theme_directory(), *theme_dirs])
         for loaded in themes.values():
             self.register_theme(loaded)
         self.theme_names: tuple[str, ...] = tuple(themes)
         """The themes `t` cycles through: the shipped ones and the user's, in file-name order."""
-        self.theme = self._pick_theme(theme)
+        remembered = preferences.theme_for(theme) if preferences else None
+        if preferences and preferences.problem:
+            self._problems.append(preferences.problem)
+        self.theme = self._pick_theme(remembered if remembered in self.available_themes else theme)
         if title:
             self.title = title
         if keymap:
             self.set_keymap(keymap)
 
-    def _pick_theme(self, wanted: str) -> str:
+    def _pick_theme(self, wanted: str | None) -> str:
         if wanted in self.available_themes:
             return wanted
         fallback = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        self._theme_problems.append(f"theme {wanted!r} is not available; using {fallback}")
+        self._problems.append(f"theme {wanted!r} is not available; using {fallback}")
         return fallback
-
-    def get_default_screen(self) -> Screen[None]:
-        return ChecksScreen(self._clock)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return status_variable_defaults(self.current_theme)
@@ -112,21 +145,44 @@ class PulseWatchApp(App[None]):
     @property
     def board(self) -> Board:
         """Everything known about the engine, as of the last applied batch."""
-        return self._board
+        return self._feed.board
 
     def on_mount(self) -> None:
-        if self._theme_problems:
-            self.notify("\n".join(self._theme_problems), title="Some themes could not be used",
+        if self._problems:
+            self.notify("\n".join(self._problems), title="Some themes or settings could not be used",
                         severity="warning", timeout=10, markup=False)
         self.sub_title = "starting the engine…"
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    @property
+    def actor(self) -> Actor:
+        """Who the console acts as: the signed-in person, else the all-allowed console actor."""
+        services = self.console_context.services
+        return services.actor if services is not None else CONSOLE_ACTOR
 
     def on_ready(self) -> None:
         # Only once the first screen is composed: the first batch of events needs its widgets.
+        services = self.console_context.services
+        if services is not None and services.signin is not None:
+            # Accounts exist: nothing of the engine is shown (or started) before someone signs in.
+            self.push_screen(LoginScreen(services.signin, self.console_context.clock), self._signed_in_as)
+            return
+        self._link.start(self._receive)
+
+    def _signed_in_as(self, actor: Actor | None) -> None:
+        services = self.console_context.services
+        if actor is None or services is None:
+            return
+        services.actor = actor
+        self._signed_in = True
+        self.notify(f"Signed in as {actor.name}.", timeout=3, markup=False)
         self._link.start(self._receive)
 
     async def on_unmount(self) -> None:
         # The asyncio loop is still alive here, so waiting for the engine thread cannot deadlock.
         await self._link.stop()
+
+    # -- engine events ----------------------------------------------------------------------------
 
     def _receive(self, event: EngineEvent) -> None:
         """The link's `post`: runs on the engine thread, so it only files the event and maybe wakes us."""
@@ -143,8 +199,7 @@ class PulseWatchApp(App[None]):
     def _drain(self) -> None:
         self._drain_timer = None
         self._last_drain = time.monotonic()
-        change = apply_events(self._board, self._inbox.drain())
-        self._board = change.board
+        change = visible_change(apply_events(self._feed.board, self._inbox.drain()), self.actor)
         self._route(change)
         if self._inbox.dropped > self._dropped_reported:
             lost, self._dropped_reported = self._inbox.dropped - self._dropped_reported, self._inbox.dropped
@@ -152,9 +207,7 @@ class PulseWatchApp(App[None]):
                         severity="warning")
 
     def _route(self, change: BoardChange) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, ChecksScreen | DetailScreen):
-                screen.show(change)
+        self._feed.publish(change)
         board = change.board
         self.sub_title = f"{board.engine or 'engine'} · {'running' if board.running else 'stopped'}"
         if change.stopped is None:
@@ -166,11 +219,22 @@ class PulseWatchApp(App[None]):
             self.notify("The engine stopped; the data shown is no longer updated.", severity="warning")
 
     def on_command_requested(self, message: CommandRequested) -> None:
+        refusal = command_refusal(self.actor, message.command, self.board)
+        if refusal is not None:
+            self.notify(refusal, title="Not allowed", severity="warning", markup=False)
+            return
         if not self._link.send(message.command):
             self.notify("The engine is busy or stopped; the command was not sent. Try again.",
                         title="Not sent", severity="warning")
         elif message.describe:
             self.notify(message.describe, timeout=3, markup=False)
+
+    # -- global actions -----------------------------------------------------------------------------
+
+    def action_go(self, mode: str) -> None:
+        """Switch to the destination `mode` (its screens stay as they were left); not before sign-in."""
+        if self._signed_in:
+            self.switch_mode(mode)
 
     def action_cycle_theme(self) -> None:
         """Switch to the next theme in `theme_names`."""
@@ -179,12 +243,28 @@ class PulseWatchApp(App[None]):
         index = self.theme_names.index(self.theme) + 1 if self.theme in self.theme_names else 0
         self.theme = self.theme_names[index % len(self.theme_names)]
 
-    def action_toggle_help(self) -> None:
-        """Show the keys of the current screen in a side panel, or hide it."""
-        if self.screen.query(HelpPanel):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+    def action_use_theme(self, name: str) -> None:
+        """Switch to the theme `name`."""
+        if name in self.available_themes:
+            self.theme = name
+
+    def _remember_theme(self, theme: Theme) -> None:
+        if self._preferences is None:
+            return
+        self._preferences.remember_theme(theme.name, self._configured_theme)
+        if self._preferences.problem:
+            self.notify(self._preferences.problem, title="Theme not remembered", severity="warning",
+                        markup=False)
+            self._preferences.problem = None
+
+    def action_help(self) -> None:
+        """List the keys of the current screen (or close the list when it is open)."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        screen: Screen[object] = self.screen
+        title = str(getattr(screen, "HELP_SCOPE", type(screen).__name__))
+        self.push_screen(HelpScreen(title, help_entries(screen)))
 
     async def action_quit(self) -> None:
         """Leave; the engine link is stopped on unmount. A crashed engine makes the exit code 1."""

@@ -4,8 +4,9 @@ The engine emits a CheckUpdated for every probe â€” hundreds a second at scale â
 repaints at most a few times a second. Posting one Textual message per probe would flood the UI
 queue, so the engine side only `put()`s here, and the app `drain()`s the lot in one go:
 
-- consecutive CheckUpdated events for the same check collapse to the latest (only the newest state
-  is worth drawing);
+- consecutive CheckUpdated events for the same check share one place in the queue, which keeps the
+  newest `depth` of them (the grid draws only the newest state, but its sparkline and uptime counts
+  want every result; a check probed faster than `depth` times per drain loses only its oldest);
 - every other event keeps its place, and seals the updates before it, so a pause that arrives after
   an update is never overwritten by that older update;
 - the box is bounded: when a stalled UI lets it fill, the oldest entries are dropped and counted
@@ -22,6 +23,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from pulsewatch.domain.events import CheckUpdated
+from tui.trends import SPARK_POINTS
 
 if TYPE_CHECKING:
     from pulsewatch.domain.events import EngineEvent
@@ -29,14 +31,21 @@ if TYPE_CHECKING:
 DEFAULT_CAPACITY = 10_000
 """Entries held before the oldest are dropped: coalescing keeps one per check per segment."""
 
+DEFAULT_DEPTH = SPARK_POINTS
+"""CheckUpdated events a slot keeps: as many as a grid sparkline shows."""
+
 
 class _Slot:
-    """A place in the queue that the latest CheckUpdated for one check keeps overwriting."""
+    """A place in the queue holding the newest CheckUpdated events of one check."""
 
-    __slots__ = ("event",)
+    __slots__ = ("events",)
 
-    def __init__(self, event: CheckUpdated) -> None:
-        self.event = event
+    def __init__(self, event: CheckUpdated, depth: int) -> None:
+        self.events: deque[CheckUpdated] = deque((event,), maxlen=depth)
+
+    @property
+    def check_id(self) -> int:
+        return self.events[-1].state.check_id
 
 
 class EventInbox:
@@ -44,9 +53,11 @@ class EventInbox:
 
     Args:
         capacity: the most entries kept; older ones are dropped (and counted) beyond it.
+        depth: the most CheckUpdated events kept per check between two drains.
     """
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, depth: int = DEFAULT_DEPTH) -> None:
+        self._depth = depth
         self._lock = threading.Lock()
         self._entries: deque[EngineEvent | _Slot] = deque()
         self._slots: dict[int, _Slot] = {}
@@ -65,9 +76,9 @@ class EventInbox:
             if isinstance(event, CheckUpdated):
                 slot = self._slots.get(event.state.check_id)
                 if slot is not None:
-                    slot.event = event
+                    slot.events.append(event)
                 else:
-                    slot = _Slot(event)
+                    slot = _Slot(event, self._depth)
                     self._slots[event.state.check_id] = slot
                     self._append(slot)
             else:
@@ -85,12 +96,18 @@ class EventInbox:
             self._entries.clear()
             self._slots.clear()
             self._awake = False
-        return [entry.event if isinstance(entry, _Slot) else entry for entry in entries]
+        drained: list[EngineEvent] = []
+        for entry in entries:
+            if isinstance(entry, _Slot):
+                drained.extend(entry.events)
+            else:
+                drained.append(entry)
+        return drained
 
     def _append(self, entry: EngineEvent | _Slot) -> None:
         if len(self._entries) >= self._capacity:
             oldest = self._entries.popleft()
-            if isinstance(oldest, _Slot) and self._slots.get(oldest.event.state.check_id) is oldest:
-                del self._slots[oldest.event.state.check_id]
+            if isinstance(oldest, _Slot) and self._slots.get(oldest.check_id) is oldest:
+                del self._slots[oldest.check_id]
             self.dropped += 1
         self._entries.append(entry)

@@ -20,6 +20,7 @@ from pulsewatch.domain.events import (
     HistoryLoaded,
 )
 from pulsewatch.domain.monitoring import CheckState, Status
+from tui.trends import EMPTY_TREND, Trend
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -28,7 +29,10 @@ if TYPE_CHECKING:
     from pulsewatch.domain.monitoring import Check, Flip, ProbeResult
 
 HISTORY_LIMIT = 50
-"""Results and flips kept per check for the detail screen (the LoadHistory limit as well)."""
+"""The smallest LoadHistory limit the detail screen asks for (its table shows this many at least)."""
+
+MAX_HISTORY = 10_000
+"""Results and flips kept per check at most, however much history a detail screen asked for."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class Board:
     """Checks by id, in the order the engine listed them (new ones at the end)."""
     histories: Mapping[int, History] = field(default_factory=lambda: MappingProxyType({}))
     """Only checks whose history was asked for: the detail screen's data."""
+    trends: Mapping[int, Trend] = field(default_factory=lambda: MappingProxyType({}))
+    """Latency ring buffers and uptime counts, for checks the console has seen results of."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
     """
     views = dict(board.views)
     histories = dict(board.histories)
+    trends = dict(board.trends)
     engine, running, error = board.engine, board.running, board.error
     changed: set[int] = set()
     history_changed: set[int] = set()
@@ -115,18 +122,21 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
                 if check.id is not None:
                     views[check.id] = CheckView(check, states.get(check.id) or CheckState(check.id))
             histories = {cid: h for cid, h in histories.items() if cid in views}
+            trends = {cid: t for cid, t in trends.items() if cid in views}
             engine, running, error, reset = event.engine, True, None, True
             changed.update(views)
         elif isinstance(event, CheckUpdated):
             view = views.get(event.state.check_id)
             if view is None:
                 continue
-            views[view.check_id] = replace(view, state=event.state)
-            changed.add(view.check_id)
-            if view.check_id in histories:
-                old = histories[view.check_id]
-                histories[view.check_id] = replace(old, results=(event.result, *old.results)[:HISTORY_LIMIT])
-                history_changed.add(view.check_id)
+            check_id = view.check_id
+            views[check_id] = CheckView(view.check, event.state)
+            trends[check_id] = trends.get(check_id, EMPTY_TREND).add(event.result)
+            changed.add(check_id)
+            if check_id in histories:
+                old = histories[check_id]
+                histories[check_id] = replace(old, results=(event.result, *old.results)[:MAX_HISTORY])
+                history_changed.add(check_id)
         elif isinstance(event, CheckChanged):
             if event.check.id is None:
                 continue
@@ -136,11 +146,15 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
             cid = event.flip.check_id
             if cid in histories:
                 old = histories[cid]
-                histories[cid] = replace(old, flips=(event.flip, *old.flips)[:HISTORY_LIMIT])
+                histories[cid] = replace(old, flips=(event.flip, *old.flips)[:MAX_HISTORY])
                 history_changed.add(cid)
         elif isinstance(event, HistoryLoaded):
-            histories[event.check_id] = History(event.results[:HISTORY_LIMIT], event.flips[:HISTORY_LIMIT])
-            history_changed.add(event.check_id)
+            cid = event.check_id
+            histories[cid] = History(event.results[:MAX_HISTORY], event.flips[:MAX_HISTORY])
+            history_changed.add(cid)
+            if cid in views:
+                trends[cid] = trends.get(cid, EMPTY_TREND).fold_history(event.results)
+                changed.add(cid)
         elif isinstance(event, EngineStopped):
             running, error, stopped = False, event.error, event
 
@@ -150,6 +164,7 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
         error=error,
         views=MappingProxyType(views),
         histories=MappingProxyType(histories),
+        trends=MappingProxyType(trends),
     )
     return BoardChange(new_board, frozenset(changed), frozenset(history_changed), reset, stopped)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from pulsewatch.domain.monitoring import Status
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping, Sequence
     from datetime import datetime
 
     from pulsewatch.domain.monitoring import Check, CheckState, Flip, ProbeResult
@@ -136,8 +136,12 @@ def one_line(text: str, limit: int = 60) -> str:
 
 def summary_counts(states: Iterable[CheckState]) -> dict[Status, int]:
     """How many checks are in each status, every status present (zero included), in display order."""
-    counted = Counter(state.status for state in states)
-    return {status: counted[status] for status in STATUS_ORDER}
+    return summary_counts_from(Counter(state.status for state in states))
+
+
+def summary_counts_from(counted: Mapping[Status, int]) -> dict[Status, int]:
+    """`summary_counts` from counts kept elsewhere (missing statuses count zero)."""
+    return {status: counted.get(status, 0) for status in STATUS_ORDER}
 
 
 def summary_text(counts: dict[Status, int]) -> str:
@@ -182,3 +186,53 @@ def result_reason(result: ProbeResult) -> str:
 def flip_label(flip: Flip) -> str:
     """A transition as "UP → DOWN"."""
     return f"{status_label(flip.old)} → {status_label(flip.new)}"
+
+
+SPARK_LEVELS = "▁▂▃▄▅▆▇█"
+"""Eighth blocks, lowest to highest: one character per probe in a sparkline."""
+
+
+def sparkline(values: Sequence[float], width: int) -> str:
+    """The newest `width` latencies as a row of eighth blocks, right-aligned, scaled min..max.
+
+    Scaling to the row's own range shows the shape of a check's latency (a spike, a drift) at the
+    cost of exaggerating noise on a steady check; a perfectly flat series is drawn at the bottom.
+
+    Args:
+        values: latencies in milliseconds, oldest first.
+        width: how many characters the cell has.
+
+    Returns:
+        Exactly `width` characters: spaces on the left where there are fewer values than that.
+    """
+    if width <= 0:
+        return ""
+    shown = list(values[-width:])
+    if not shown:
+        return " " * width
+    low, high = min(shown), max(shown)
+    span = high - low
+    top = len(SPARK_LEVELS) - 1
+    if span <= 1e-9:
+        chars = SPARK_LEVELS[0] * len(shown)
+    else:
+        chars = "".join(SPARK_LEVELS[round((value - low) / span * top)] for value in shown)
+    return chars.rjust(width)
+
+
+def format_uptime(ok: int, total: int) -> str:
+    """A share of successful probes: "—" without any, "100%", else two decimals rounded DOWN.
+
+    Rounding down keeps 99.996% from reading as a perfect "100.00%": one failure must show.
+    """
+    if total <= 0:
+        return NOTHING
+    if ok >= total:
+        return "100%"
+    hundredths = ok * 10_000 // total
+    return f"{hundredths // 100}.{hundredths % 100:02d}%"
+
+
+def format_count(count: int) -> str:
+    """A count with thousands separators: "10,000"."""
+    return f"{count:,}"

@@ -45,10 +45,22 @@ def status_variable(status: Status) -> str:
     return f"status-{status.value}"
 
 
+MUTED_BLEND = 0.45
+"""How far `$text-dim` moves the foreground towards the background."""
+
+
 def status_variable_defaults(theme: Theme) -> dict[str, str]:
-    """The status colours for a theme that does not set them, derived from its semantic colours."""
+    """The status colours for a theme that does not set them, derived from its semantic colours.
+
+    Also `$text-dim`: secondary text (ages, uptime figures) as a solid colour. Textual's own
+    `$text-muted` is an "auto" colour, resolved against the background only for whole widgets; the
+    Line-API grid draws its cells with partial component styles, where it would come out white.
+    """
     system = theme.to_color_system().generate()
-    return {name: system[source] for name, source in STATUS_VARIABLE_SOURCES.items()}
+    defaults = {name: system[source] for name, source in STATUS_VARIABLE_SOURCES.items()}
+    foreground, background = Color.parse(system["foreground"]), Color.parse(system["background"])
+    defaults["text-dim"] = foreground.blend(background, MUTED_BLEND).hex
+    return defaults
 
 
 def status_style(variables: Mapping[str, str], status: Status) -> Style:

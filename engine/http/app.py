@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from engine.http import health, pings
+from engine.http import api, health, metrics, pings, status_page
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
     from engine.http.context import ListenerContext
 
-ROUTERS: tuple[APIRouter, ...] = (health.router, pings.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router, pings.router, api.router, status_page.router, metrics.router,
+)
 """Every router the listener serves, in order; a new feature appends its own."""
 
 

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Annotated, TypeVar, TypeVarTuple, Unpack
 from fastapi import Depends, Request
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     import trio
 
     from engine.heartbeats import HeartbeatMonitor
+    from engine.http.api.backend import ApiBackend
     from engine.offload import RunSync
+    from pulsewatch.domain.events import EngineCommand
     from pulsewatch.services.ports import MonitoringStore
 
 T = TypeVar("T")
@@ -41,6 +43,12 @@ class ListenerContext:
     run_sync: RunSync
     read_limiter: trio.CapacityLimiter
     write_limiter: trio.CapacityLimiter
+    submit: Callable[[EngineCommand], Awaitable[None]] | None = None
+    """Queue a command for the engine (waits while the engine's command queue is full)."""
+    api: ApiBackend | None = None
+    """What the REST API and the status pages need beyond the store; None: they answer 503."""
+    metrics: Callable[[], bytes] | None = None
+    """The Prometheus text of the engine's metrics (engine.metrics); None: /metrics answers 404."""
 
     async def read(self, fn: Callable[[Unpack[Ts]], T], /, *args: *Ts) -> T:
         """Run a blocking store read in a worker thread, under the engine's read limiter."""

@@ -24,9 +24,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import datetime
 
+    from engine.metering import Admission, DeliveryGate
     from engine.offload import RunSync
     from engine.storage.alerting_store import AlertStore
-    from pulsewatch.domain.alerting import AlertingConfig
+    from pulsewatch.domain.alerting import AlertingConfig, Channel
     from pulsewatch.domain.notifications import Notification, NotificationEvent
 
 log = logging.getLogger("pulsewatch.engine.notifier")
@@ -87,6 +88,7 @@ class Dispatcher:
         concurrency: int = 8,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen
         on_settled: Callable[[Notification], None] | None = None,
+        gate: DeliveryGate | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -102,6 +104,8 @@ class Dispatcher:
         self._send_timeout = send_timeout
         self._retry = retry
         self._on_settled = on_settled
+        self._gate = gate
+        """Asked before each delivery (SMS quotas) and told after it (usage); see engine.metering."""
         self._wake = trio.Event()
         self._closing = False
         self.sent = 0
@@ -151,6 +155,11 @@ class Dispatcher:
         channel = self.config.channel(notification.channel)
         started = self._wall_clock()
         error, permanent, delivered = "", False, notification.delivered_urls
+        admission = await self._admit(notification, channel, started) if channel is not None else None
+        if admission is not None and admission.done:
+            self._wake.set()  # withheld by a quota: the gate marked the row and wrote its fallback
+            return
+        withheld = admission.withheld if admission is not None else frozenset()
         if channel is None:
             error, permanent = f"channel {notification.channel} is no longer configured", True
         else:
@@ -162,7 +171,7 @@ class Dispatcher:
                 notification.body,
                 notification.event,
                 timeout=self._send_timeout,
-                skip=notification.delivered_urls,
+                skip=notification.delivered_urls | withheld,
             )
             with trio.move_on_after(budget) as scope:
                 try:
@@ -173,6 +182,7 @@ class Dispatcher:
                     delivered = frozenset(getattr(exc, "delivered", delivered))
             if scope.cancelled_caught:
                 error = f"timed out after {budget:g}s"
+            delivered = delivered - withheld  # skipped by the quota, not delivered
         attempt = DeliveryAttempt(notification.id, started, self._wall_clock(), not error, error, self.engine)
         try:
             with trio.CancelScope(shield=True):  # the delivery happened: its outcome must be written
@@ -197,9 +207,36 @@ class Dispatcher:
             return
         finally:
             self._wake.set()  # a slot is free
+        if admission is not None:
+            await self._settle(admission, delivered - notification.delivered_urls)
         self._log_delivery(row, attempt)
         if self._on_settled is not None and row.status != DeliveryStatus.PENDING:
             self._on_settled(row)
+
+    async def _admit(self, notification: Notification, channel: Channel, now: datetime) -> Admission | None:
+        """What the gate lets through; without a gate, or when it cannot read the database, everything
+        (an alert that reaches someone beats a quota kept to the message)."""
+        if self._gate is None:
+            return None
+        try:
+            admission: Admission = await self._run_sync(
+                self._gate.admit, notification, channel, now, limiter=self.db_limiter
+            )
+        except StorageError as exc:
+            log.warning("quota check failed, sending anyway: %s", exc, extra={"engine": self.engine})
+            return None
+        return admission
+
+    async def _settle(self, admission: Admission, delivered: frozenset[int]) -> None:
+        if self._gate is None:
+            return
+        try:
+            with trio.CancelScope(shield=True):  # the delivery happened: its usage must be counted
+                await self._run_sync(
+                    self._gate.settle, admission, delivered, self._wall_clock(), limiter=self.db_limiter
+                )
+        except StorageError as exc:
+            log.warning("could not count a delivery as usage: %s", exc, extra={"engine": self.engine})
 
     def _log_delivery(self, row: Notification, attempt: DeliveryAttempt) -> None:
         extra = {

@@ -21,9 +21,12 @@ from playhouse.migrate import SchemaMigrator, migrate
 from engine.storage.accounts_records import ACCOUNTS_RECORDS
 from engine.storage.alerting_records import ALERTING_RECORDS
 from engine.storage.apikey_records import APIKEY_RECORDS
+from engine.storage.billing_records import BILLING_RECORDS
+from engine.storage.cluster_records import CLUSTER_RECORDS
 from engine.storage.records import AppliedMigration, BaseRecord, SchemaVersionRecord
 from engine.storage.rollup_records import ROLLUP_RECORDS
 from engine.storage.schema import ALL_RECORDS, MONITORING_RECORDS
+from engine.storage.settings_records import SETTINGS_RECORDS
 from pulsewatch.errors import StorageError
 
 MYSQL_TABLE_SETTINGS = ("ENGINE=InnoDB", "DEFAULT CHARSET=utf8mb4", "COLLATE=utf8mb4_bin")
@@ -82,8 +85,14 @@ MIGRATIONS: tuple[Migration, ...] = (
               lambda db: create_tables(db, ALERTING_RECORDS)),
     Migration(5, "results.degraded: passed the hard conditions, failed a soft one", _degraded_results),
     Migration(6, "minute, hour and day rollups", lambda db: create_tables(db, ROLLUP_RECORDS)),
+    Migration(7, "billing: subscriptions, daily usage counters, invoices and their lines",
+              lambda db: create_tables(db, BILLING_RECORDS)),
     Migration(8, "API keys: per organization, with a role, stored hashed",
               lambda db: create_tables(db, APIKEY_RECORDS)),
+    Migration(9, "engines and shard leases: several engines on one database",
+              lambda db: create_tables(db, CLUSTER_RECORDS)),
+    Migration(10, "settings: the installation secret behind generated heartbeat tokens",
+              lambda db: create_tables(db, SETTINGS_RECORDS)),
 )
 """Every schema step, oldest first; the last one's version is the version this code writes."""
 

@@ -92,9 +92,19 @@ class SqlStore:
         """The database URL with any password replaced by `***`."""
         return self._target.display
 
-    def atomic(self) -> Any:
-        """A transaction (or savepoint) on this store's database; use inside `session()`."""
-        return self._db.atomic()
+    def atomic(self, *, claim: bool = False) -> Any:
+        """A transaction (or savepoint) on this store's database; use inside `session()`.
+
+        Args:
+            claim: for read-then-write claims that several engines race for (shard leases): SQLite
+                takes the write lock at BEGIN (`BEGIN IMMEDIATE`), MySQL reads committed rows, so
+                `FOR UPDATE SKIP LOCKED` skips only the rows another claim is changing right now.
+        """
+        if not claim:
+            return self._db.atomic()
+        if self._is_mysql:
+            return self._db.atomic(isolation_level="READ COMMITTED")
+        return self._db.atomic(lock_type="IMMEDIATE")
 
     @property
     def is_mysql(self) -> bool:

@@ -35,6 +35,8 @@ COMMAND_MODULES = (
     "pulsewatch.cli.accounts",
     "pulsewatch.cli.reports",
     "pulsewatch.cli.alerting",
+    "pulsewatch.cli.apikeys",
+    "pulsewatch.cli.billing",
 )
 """Modules whose `register(commands)` adds their subcommands; each sets `handler=` on its parsers.
 

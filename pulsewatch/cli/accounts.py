@@ -303,6 +303,7 @@ class _Session:
 @contextmanager
 def _session(args: argparse.Namespace) -> Iterator[_Session]:
     from engine.storage.accounts_store import SqlAccountsStore
+    from pulsewatch.cli import billing_wiring
     from pulsewatch.services.accounts import Accounts
     from pulsewatch.services.passwords import Argon2Hasher
 
@@ -310,7 +311,9 @@ def _session(args: argparse.Namespace) -> Iterator[_Session]:
     store = wiring.open_store(wiring.database_url(config))
     try:
         accounts_store = SqlAccountsStore(store)
-        yield _Session(Accounts(accounts_store, Argon2Hasher()), signin_for(accounts_store), args.as_user)
+        seats = billing_wiring.billing_gates(config, store).admit_member  # plan seats, past due
+        accounts = Accounts(accounts_store, Argon2Hasher(), seat_gate=seats)
+        yield _Session(accounts, signin_for(accounts_store), args.as_user)
     finally:
         store.close()
 

@@ -2,28 +2,31 @@
 
 Every command reads the config (for the database and the channels) and works on the database the
 engines share, so an acknowledgement or a silence made here reaches running engines at their next
-planning round (a few seconds). Each command has exactly one `authorize(args, Permission.X)` call:
-that is where the accounts context's role check goes.
+planning round (a few seconds).
+
+Roles: `--as EMAIL` acts as that user, and `pulsewatch.services.alerting_access` checks each action
+against their role in the organization (and team) of what is acted on — an incident's check, the
+checks a silence covers, a channel's organization. Channels in the YAML have no organization yet:
+they belong to every organization, so testing one needs `manage channels` in at least one. Without
+`--as`, reads show everything and changes are allowed only until someone can sign in
+(`pulsewatch.cli.alerting_session`). A refusal exits 1 and names the missing permission.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pulsewatch.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_config_option, wiring
+from pulsewatch.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_config_option
+from pulsewatch.cli.alerting_session import alert_session
 from pulsewatch.domain.accounts import Permission
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
-    from engine.storage.alerting_store import AlertStore
-    from pulsewatch.config import LoadedConfig
     from pulsewatch.domain.alerting import Incident, Silence
 
 
@@ -75,43 +78,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _sub(actions: Any, name: str, text: str, handler: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = actions.add_parser(name, help=text)
     add_config_option(parser)
-    parser.add_argument("--as", dest="as_user", metavar="EMAIL", help="act as this user")
+    parser.add_argument("--as", dest="as_user", metavar="EMAIL", help="act as this user (roles are checked)")
     parser.set_defaults(handler=handler)
     return parser
 
 
-def authorize(args: argparse.Namespace, permission: Permission) -> str:
-    """The one place each alerting command checks its permission; returns the acting person.
-
-    The accounts context (issue 5) provides the role check: until it is wired in here, `--as EMAIL`
-    names who acted (recorded in timelines and silences) and the command says that roles are not
-    checked for it yet; without `--as`, the actor is the login name at this shell.
-    """
-
-    if args.as_user:
-        print(
-            f"pulsewatch: note: acting as {args.as_user}; roles are not checked for "
-            f"'{permission.value}' by this version",
-            file=sys.stderr,
-        )
-        return str(args.as_user)
-    return getpass.getuser()
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@contextmanager
-def _alerts(args: argparse.Namespace) -> Iterator[tuple[LoadedConfig, AlertStore]]:
-    from engine.storage.alerting_store import AlertStore
-
-    config = wiring.load(args.config)
-    store = wiring.open_store(wiring.database_url(config))
-    try:
-        yield config, AlertStore(store)
-    finally:
-        store.close()
 
 
 # --- incident ----------------------------------------------------------------------------------
@@ -119,11 +92,8 @@ def _alerts(args: argparse.Namespace) -> Iterator[tuple[LoadedConfig, AlertStore
 
 def run_incident_list(args: argparse.Namespace) -> int:
     """`pulsewatch incident list [--open] [--json]`."""
-    from pulsewatch.services.alerting import list_incidents
-
-    authorize(args, Permission.VIEW)
-    with _alerts(args) as (_, alerts):
-        incidents = list_incidents(alerts, open_only=args.open, limit=args.limit)
+    with alert_session(args) as s:
+        incidents = s.access.incidents(s.reading(), open_only=args.open, limit=args.limit)
     now = _now()
     if args.json:
         print(json.dumps([incident_json(i, now) for i in incidents], indent=2))
@@ -152,11 +122,8 @@ def run_incident_list(args: argparse.Namespace) -> int:
 
 def run_incident_show(args: argparse.Namespace) -> int:
     """`pulsewatch incident show ID`: the incident and its timeline."""
-    from pulsewatch.services.alerting import incident_timeline
-
-    authorize(args, Permission.VIEW)
-    with _alerts(args) as (_, alerts):
-        incident, timeline = incident_timeline(alerts, args.id)
+    with alert_session(args) as s:
+        incident, timeline = s.access.incident(s.reading(), args.id)
     now = _now()
     if args.json:
         data = incident_json(incident, now)
@@ -189,33 +156,24 @@ def run_incident_show(args: argparse.Namespace) -> int:
 
 def run_incident_ack(args: argparse.Namespace) -> int:
     """`pulsewatch incident ack ID [--note TEXT]`."""
-    from pulsewatch.services.alerting import acknowledge_incident
-
-    actor = authorize(args, Permission.ACK_INCIDENTS)
-    with _alerts(args) as (_, alerts):
-        incident = acknowledge_incident(alerts, args.id, actor, args.note, _now())
+    with alert_session(args) as s:
+        incident = s.access.acknowledge(s.acting(), args.id, args.note, _now())
     print(f"incident #{incident.id} ({incident.check_name}) acknowledged by {incident.acknowledged_by}")
     return EXIT_OK
 
 
 def run_incident_resolve(args: argparse.Namespace) -> int:
     """`pulsewatch incident resolve ID`."""
-    from pulsewatch.services.alerting import resolve_incident
-
-    actor = authorize(args, Permission.ACK_INCIDENTS)
-    with _alerts(args) as (_, alerts):
-        incident = resolve_incident(alerts, args.id, actor, _now())
+    with alert_session(args) as s:
+        incident = s.access.resolve(s.acting(), args.id, _now())
     print(f"incident #{incident.id} ({incident.check_name}) resolved ({incident.resolved_by})")
     return EXIT_OK
 
 
 def run_incident_note(args: argparse.Namespace) -> int:
     """`pulsewatch incident note ID TEXT`."""
-    from pulsewatch.services.alerting import note_incident
-
-    actor = authorize(args, Permission.ACK_INCIDENTS)
-    with _alerts(args) as (_, alerts):
-        note_incident(alerts, args.id, actor, args.text, _now())
+    with alert_session(args) as s:
+        s.access.note(s.acting(), args.id, args.text, _now())
     print(f"note added to incident #{args.id}")
     return EXIT_OK
 
@@ -248,11 +206,8 @@ def incident_json(incident: Incident, now: datetime) -> dict[str, Any]:
 
 def run_channel_list(args: argparse.Namespace) -> int:
     """`pulsewatch channel list`: masked URLs and delivery health; secrets are never printed."""
-    from pulsewatch.services.alerting import channel_views
-
-    authorize(args, Permission.VIEW)
-    with _alerts(args) as (config, alerts):
-        views = channel_views(config.alerting.channels, alerts.channel_health())
+    with alert_session(args) as s:
+        views = s.access.channels(s.reading(), s.config.alerting.channels, s.alerts.channel_health())
     if args.json:
         print(
             json.dumps(
@@ -286,13 +241,13 @@ def run_channel_test(args: argparse.Namespace) -> int:
     """`pulsewatch channel test NAME`: send a real message now; exit 1 with the error if it fails."""
     from engine.notify.apprise import NotifyError, send
 
-    authorize(args, Permission.MANAGE_CHANNELS)
-    config = wiring.load(args.config)
-    channel = config.alerting.channel(args.name)
-    if channel is None:
-        names = ", ".join(c.name for c in config.alerting.channels) or "none"
-        print(f"pulsewatch: no channel named {args.name!r} (channels: {names})", file=sys.stderr)
-        return EXIT_USAGE
+    with alert_session(args) as s:
+        channel = s.config.alerting.channel(args.name)
+        if channel is None:
+            names = ", ".join(c.name for c in s.config.alerting.channels) or "none"
+            print(f"pulsewatch: no channel named {args.name!r} (channels: {names})", file=sys.stderr)
+            return EXIT_USAGE
+        s.access.require_channel(s.acting(), channel, Permission.MANAGE_CHANNELS)
     title = f"PulseWatch test: {channel.name}"
     body = f"A test message from PulseWatch to channel {channel.name}, sent {_now():%Y-%m-%d %H:%M:%S} UTC."
     try:
@@ -309,42 +264,37 @@ def run_channel_test(args: argparse.Namespace) -> int:
 
 def run_silence_add(args: argparse.Namespace) -> int:
     """`pulsewatch silence add --check NAME|--tag TAG --for 2h --reason TEXT`."""
-    from pulsewatch.services.alerting import silence
+    from pulsewatch.services.alerting_access import SilenceScopeError
 
-    actor = authorize(args, Permission.SILENCE_ALERTS)
     duration = _duration(args.duration)
     if duration is None:
         print(f"pulsewatch: --for {args.duration!r}: expected a duration like 30m, 2h or 1d", file=sys.stderr)
         return EXIT_USAGE
-    with _alerts(args) as (config, alerts):
-        known = {c.name for c in config.checks} if args.check else {t for c in config.checks for t in c.tags}
+    with alert_session(args) as s:
+        checks = s.config.checks
+        known = {c.name for c in checks} if args.check else {t for c in checks for t in c.tags}
         wanted = args.check or args.tag
         if wanted not in known:
             what = "check" if args.check else "tag"
             print(f"pulsewatch: no {what} {wanted!r} in the configuration", file=sys.stderr)
             return EXIT_USAGE
-        made = silence(
-            alerts,
-            check=args.check,
-            tag=args.tag,
-            duration=duration,
-            reason=args.reason,
-            actor=actor,
-            now=_now(),
-            org=args.org,
-        )
+        try:
+            made = s.access.add_silence(
+                s.acting(), check=args.check, tag=args.tag, duration=duration, reason=args.reason,
+                now=_now(), org=args.org,
+            )
+        except SilenceScopeError as error:
+            print(f"pulsewatch: {error.message}", file=sys.stderr)
+            return EXIT_USAGE
     print(f"silence #{made.id}: {made.scope.describe()} until {made.until:%Y-%m-%d %H:%M} UTC")
     return EXIT_OK
 
 
 def run_silence_list(args: argparse.Namespace) -> int:
     """`pulsewatch silence list [--all] [--json]`."""
-    from pulsewatch.services.alerting import list_silences
-
-    authorize(args, Permission.VIEW)
     now = _now()
-    with _alerts(args) as (_, alerts):
-        found = list_silences(alerts, now, include_ended=args.all)
+    with alert_session(args) as session:
+        found = session.access.silences(session.reading(), now, include_ended=args.all)
     if args.json:
         print(json.dumps([silence_json(s, now) for s in found], indent=2))
         return EXIT_OK
@@ -361,11 +311,8 @@ def run_silence_list(args: argparse.Namespace) -> int:
 
 def run_silence_remove(args: argparse.Namespace) -> int:
     """`pulsewatch silence remove ID`."""
-    from pulsewatch.services.alerting import remove_silence
-
-    authorize(args, Permission.SILENCE_ALERTS)
-    with _alerts(args) as (_, alerts):
-        ended = remove_silence(alerts, args.id, _now())
+    with alert_session(args) as s:
+        ended = s.access.remove_silence(s.acting(), args.id, _now())
     print(f"silence #{ended.id} ended ({ended.scope.describe()})")
     return EXIT_OK
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from pulsewatch.cli import accounts as accounts_cli
 from pulsewatch.cli import add_config_option, config_accounts, wiring
+from pulsewatch.cli import config_billing as billing_cli
 
 if TYPE_CHECKING:
     import argparse
@@ -95,10 +96,15 @@ def run_console(args: argparse.Namespace) -> int:
 def _run_app(config: object, store: object, make_engine: object) -> int:
     from tui.app import PulseWatchApp
     from tui.bridge import EmbeddedEngine
+    from tui.preferences import Preferences
 
     theme = getattr(getattr(config, "console", None), "theme", "pulsewatch-dark")
     keymap = getattr(getattr(config, "console", None), "keymap", None)
-    app = PulseWatchApp(EmbeddedEngine(make_engine), theme=theme, keymap=keymap)  # type: ignore[arg-type]
+    from pulsewatch.cli.console_services import console_services
+
+    app = PulseWatchApp(EmbeddedEngine(make_engine), theme=theme, keymap=keymap,  # type: ignore[arg-type]
+                        preferences=Preferences.default(),
+                        services=console_services(store, config))  # type: ignore[arg-type]
     app.run()
     return app.return_code or EXIT_OK
 
@@ -188,6 +194,7 @@ def status_table(rows: list[tuple[Check, CheckState]]) -> str:
 def run_config(args: argparse.Namespace) -> int:
     """`pulsewatch config validate|plan|apply [FILE | -c FILE]`."""
     config = wiring.load(args.file or args.config)
+    billing_cli.require_within_plans(config)  # validate, plan and apply refuse checks beyond the plans
     if args.config_command == "validate":
         print(f"OK: {config.path} ({len(config.checks)} checks, {len(config.channels)} channels)")
         return EXIT_OK
@@ -196,11 +203,14 @@ def run_config(args: argparse.Namespace) -> int:
     store = wiring.open_store(wiring.database_url(config))
     try:
         if args.config_command == "plan":
-            plan = plan_check_sync(config.checks, store.load_checks())
+            plan = plan_check_sync(wiring.desired_checks(config, store), store.load_checks())
             for line in config_accounts.plan_config_accounts(config, store):
                 print(line)
+            for line in billing_cli.plan_config_plans(config, store):
+                print(line)
         else:
-            plan = config_accounts.apply_config(config, store, args.as_user)  # also organizations, audit
+            # Organizations, audit, and billing (past-due and seat guard, subscriptions), all or nothing.
+            plan = billing_cli.apply_config(config, store, args.as_user)
     finally:
         store.close()
     for sign, checks in (("+", plan.added), ("~", plan.changed), ("-", plan.removed)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from pulsewatch.cli import wiring
 from pulsewatch.domain.accounts import Actor, Role, normalize_email
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ def apply_config(config: LoadedConfig, store: SqlStore, as_user: str | None) -> 
     accounts_store = SqlAccountsStore(store)
     actor = signin_for(accounts_store).actor(as_user) if as_user else Actor.for_system("config")
     applied = accounts_config.apply_config(
-        accounts_store, store, declared_accounts(config), config.checks, actor, datetime.now(UTC)
+        accounts_store, store, declared_accounts(config), wiring.desired_checks(config, store), actor,
+        datetime.now(UTC),
     )
     for line in applied.accounts.lines():
         print(line)

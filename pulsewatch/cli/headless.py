@@ -14,11 +14,15 @@ if TYPE_CHECKING:
 async def _serve(engine: Engine) -> None:
     # The receiver stays open until the engine has flushed, so a second signal during the final
     # write cannot kill the process half-way: every finished probe is written before exit.
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    # SIGHUP reloads the config file (config as code) and keeps the engine running.
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
         async with trio.open_nursery() as nursery:
 
             async def stop_on_signal() -> None:
-                async for _ in signals:
+                async for signum in signals:
+                    if signum == signal.SIGHUP:
+                        engine.request_reload()
+                        continue
                     engine.stop()
                     return
 

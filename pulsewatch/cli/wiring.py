@@ -12,11 +12,13 @@ from pulsewatch.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from engine.http.api.backend import ApiBackend
     from engine.notifier import Notifier
     from engine.runtime import Engine
     from engine.storage.store import SqlStore
     from pulsewatch.config import LoadedConfig
     from pulsewatch.domain.events import EngineEvent
+    from pulsewatch.domain.monitoring import Check
 
 
 def data_dir() -> Path:
@@ -72,19 +74,58 @@ def default_engine_name() -> str:
 def make_engine_factory(
     config: LoadedConfig, store: SqlStore, name: str | None = None
 ) -> Callable[[Callable[[EngineEvent], None]], Engine]:
-    """A function building the engine for this config once the host provides its `emit` callback."""
+    """A function building the engine for this config once the host provides its `emit` callback.
+
+    The engine's start-up sync is audited (as `engine:<name>`) through `AuditedSyncStore`, and the
+    checks get their generated heartbeat tokens here (this reads the installation secret).
+    """
     from engine.runtime import Engine
     from engine.storage.rollup_store import RollupStore
+    from pulsewatch.cli import billing_wiring, operations
+    from pulsewatch.cli.audited_sync import AuditedSyncStore
 
     engine_name = name or config.engine.name or default_engine_name()
+    checks = desired_checks(config, store)
 
     def make(emit: Callable[[EngineEvent], None]) -> Engine:
-        return Engine(store, config.checks, name=engine_name, emit=emit,
+        return Engine(AuditedSyncStore(store, engine_name), checks, name=engine_name, emit=emit,
                       concurrency=config.engine.concurrency, listen=config.engine.listen,
                       rollups=RollupStore(store), retention=config.retention,
-                      notifier=make_notifier(config, store, engine_name))
+                      notifier=make_notifier(config, store, engine_name),
+                      api=make_api(config, store),
+                      cluster=operations.make_cluster(config, store, engine_name),
+                      config=operations.config_source(config, store),
+                      spool_dir=operations.spool_dir(store), buffer=config.engine.buffer,
+                      meter=billing_wiring.usage_meter(store))
 
     return make
+
+
+def desired_checks(config: LoadedConfig, store: SqlStore) -> tuple[Check, ...]:
+    """The config's checks as they go into the store: heartbeat checks without a `token:` get their
+    generated one, keyed with the installation secret (created in the database on first need).
+
+    Every path that syncs or compares the config's checks with the store goes through this (engine
+    start, `config plan`, `config apply`), so they all agree on the tokens.
+    """
+    from pulsewatch.config_billing import require_within_plans
+    from pulsewatch.domain.heartbeats import GENERATE_TOKEN, with_generated_tokens
+
+    require_within_plans(config)  # checks beyond their organization's plan never reach the store
+    if not any(c.heartbeat is not None and c.heartbeat.token == GENERATE_TOKEN for c in config.checks):
+        return tuple(config.checks)
+    from engine.storage.settings_store import installation_secret
+
+    return with_generated_tokens(config.checks, installation_secret(store))
+
+
+def make_api(config: LoadedConfig, store: SqlStore) -> ApiBackend | None:
+    """The REST API and status pages of an engine that listens (engine.http.api); None without `listen`."""
+    if config.engine.listen is None:
+        return None
+    from engine.http.api.backend import ApiBackend
+
+    return ApiBackend.for_config(store, config)
 
 
 def make_notifier(config: LoadedConfig, store: SqlStore, engine_name: str) -> Notifier:
@@ -97,4 +138,8 @@ def make_notifier(config: LoadedConfig, store: SqlStore, engine_name: str) -> No
     def now() -> datetime:
         return datetime.now(UTC)
 
-    return Notifier(AlertStore(store), config.alerting, engine=engine_name, wall_clock=now)
+    from pulsewatch.cli import billing_wiring
+
+    alerts = AlertStore(store)
+    return Notifier(alerts, config.alerting, engine=engine_name, wall_clock=now,
+                    gate=billing_wiring.sms_gate(config, store, alerts))

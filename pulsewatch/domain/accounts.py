@@ -138,8 +138,10 @@ def refusal(role: Role | None, permission: Permission, *, who: str, where: str) 
     above = " or above" if needed != Role.OWNER else ""
     if role is None:
         return f"{who} has no role in {where} and may not {permission.value} (needs {needed.value}{above})"
-    return f"{who} is {_article(role)} {role.value} in {where} and may not {permission.value} " \
+    return (
+        f"{who} is {_article(role)} {role.value} in {where} and may not {permission.value} "
         f"(needs {needed.value}{above})"
+    )
 
 
 def require(role: Role | None, permission: Permission, *, who: str = "you", where: str = "") -> None:
@@ -274,9 +276,7 @@ class Actor:
 
     def role_in(self, org: str, team: str | None = None) -> Role | None:
         """The role that applies in `org` (and, for team resources, in `team`): the highest held."""
-        roles = [
-            m.role for m in self.memberships if m.org == org and (m.team is None or m.team == team)
-        ]
+        roles = [m.role for m in self.memberships if m.org == org and (m.team is None or m.team == team)]
         return max(roles, key=lambda r: r.rank) if roles else None
 
     def can(self, permission: Permission, org: str, team: str | None = None) -> bool:
@@ -330,9 +330,7 @@ def require_role_change(
             )
 
 
-def require_an_owner_left(
-    org: str, memberships: Iterable[Membership], email: str, new: Role | None
-) -> None:
+def require_an_owner_left(org: str, memberships: Iterable[Membership], email: str, new: Role | None) -> None:
     """Refuse to demote or remove the last owner of an organization that has one.
 
     Args:

@@ -76,8 +76,39 @@ class CheckRemoved:
     check_id: int
 
 
+@dataclass(frozen=True)
+class StorageDown:
+    """The database refuses writes: the engine keeps probing and holds results (memory, then a spool
+    file) until it is back. `pending` is how many records were waiting when this was noticed."""
+
+    engine: str
+    at: datetime
+    error: str
+    pending: int
+
+
+@dataclass(frozen=True)
+class StorageRestored:
+    """The database accepts writes again; the held records are being written back in order."""
+
+    engine: str
+    at: datetime
+    down_for_s: float
+    """Seconds since the first failed write."""
+    backlog: int
+    """Records held (in memory and spooled) when writes resumed."""
+
+
 EngineEvent = (
-    EngineStarted | CheckUpdated | CheckFlipped | CheckChanged | HistoryLoaded | EngineStopped | CheckRemoved
+    EngineStarted
+    | CheckUpdated
+    | CheckFlipped
+    | CheckChanged
+    | HistoryLoaded
+    | EngineStopped
+    | CheckRemoved
+    | StorageDown
+    | StorageRestored
 )
 
 

@@ -28,14 +28,20 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
+import hmac
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
 from pulsewatch.domain.monitoring import ProbeResult
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pulsewatch.domain.monitoring import Check
 
 HEARTBEAT_KIND = "heartbeat"
 """`Check.kind` of heartbeat checks."""
@@ -45,6 +51,13 @@ MAX_RUN_SECONDS = 72 * 3600.0
 """A finish more than this long after its start belongs to another run: no duration is given."""
 LATE = "late"
 """`ProbeResult.error` of a result the engine made because a ping did not come."""
+GENERATE_TOKEN = ""
+"""`HeartbeatSpec.token` of a check whose config gives no token, until `with_generated_tokens` fills
+it in: the secret that makes generated tokens unguessable lives in the database, which the config
+loader never opens. An empty token is never a valid ping URL, so a check that skipped that step
+cannot be pinged at all."""
+GENERATED_TOKEN_LENGTH = 32
+"""Characters of a generated token: 32 base32 characters carry 160 bits of the HMAC."""
 _FINISH_WORDS = (None, "fail", "exit")
 _CRON_REFERENCE = datetime(2001, 1, 1, tzinfo=UTC)
 
@@ -281,14 +294,32 @@ def recover_times(results_newest_first: list[ProbeResult], anchor: datetime) -> 
     return HeartbeatTimes(anchor=anchor, last_start=last_start)
 
 
-def generated_token(org: str, name: str) -> str:
-    """A token for a check whose config gives none: stable across restarts, distinct per check.
+def generated_token(secret: bytes, org: str, name: str) -> str:
+    """A token for a check whose config gives none: stable, distinct per check, and unguessable.
 
-    Derived from the check's identity, so anyone who knows the organization and the check's name can
-    compute it: a listener reachable from untrusted networks wants an explicit random `token`.
+    HMAC-SHA256 of the check's identity keyed with the installation's secret (random bytes created
+    once and kept in the database): the same check keeps its ping URL across restarts and engines,
+    yet knowing the organization and the check's name is not enough to ping it green.
+
+    Raises:
+        ValueError: the secret is empty (a token derived from no secret could be guessed).
     """
-    digest = hashlib.sha256(f"pulsewatch-heartbeat\0{org}\0{name}".encode()).digest()
-    return base64.b32encode(digest).decode().lower()[:20]
+    if not secret:
+        raise ValueError("a generated heartbeat token needs the installation secret")
+    digest = hmac.new(secret, f"pulsewatch-heartbeat\0{org}\0{name}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest).decode().lower()[:GENERATED_TOKEN_LENGTH]
+
+
+def with_generated_tokens(checks: Iterable[Check], secret: bytes) -> tuple[Check, ...]:
+    """The checks with each heartbeat whose token is GENERATE_TOKEN given its generated token (and
+    the matching `/ping/<token>` URL); explicit tokens and probed checks are left as they are."""
+    done = []
+    for check in checks:
+        if check.heartbeat is not None and check.heartbeat.token == GENERATE_TOKEN:
+            token = generated_token(secret, check.org, check.name)
+            check = replace(check, url=f"/ping/{token}", heartbeat=replace(check.heartbeat, token=token))
+        done.append(check)
+    return tuple(done)
 
 
 def compact_duration(seconds: float) -> str:

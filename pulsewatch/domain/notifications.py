@@ -21,6 +21,8 @@ class NotificationEvent(enum.Enum):
     FLAPPING = "flapping"
     REMINDER = "reminder"
     ESCALATION = "escalation"
+    NOTICE = "notice"
+    """About the organization rather than a check (billing: "SMS quota used up"); its own text."""
 
     @property
     def pages(self) -> bool:

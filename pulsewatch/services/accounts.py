@@ -34,9 +34,13 @@ from pulsewatch.errors import NotFoundError
 from pulsewatch.services.signin import BOOTSTRAP, refresh_actor
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from pulsewatch.services.ports import AccountsStore, PasswordHasher
+
+    SeatGate = Callable[[str, str, datetime], None]
+    """(org, email, now) → None, or raises QuotaExceeded / BillingBlocked."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,13 @@ class Accounts:
         hasher: turns passwords into hashes (argon2id in production).
     """
 
-    def __init__(self, store: AccountsStore, hasher: PasswordHasher) -> None:
+    def __init__(
+        self, store: AccountsStore, hasher: PasswordHasher, seat_gate: SeatGate | None = None
+    ) -> None:
         self._store = store
         self._hasher = hasher
+        self._seat_gate = seat_gate
+        """Billing's say on a new member (seats, past due): `BillingGates.admit_member`; None: no limit."""
 
     # -- users ----------------------------------------------------------------------------------
 
@@ -86,6 +94,8 @@ class Accounts:
             PermissionDenied: the actor may not grant this role here.
             AccountError: bad email or password, already a member, or a password for an existing user.
             NotFoundError: the organization or team does not exist.
+            QuotaExceeded: the plan has no seat left (from the seat gate).
+            BillingBlocked: the organization is past due (from the seat gate).
         """
         email = normalize_email(email)
         if password is not None:
@@ -104,6 +114,8 @@ class Accounts:
                 m.role == Role.OWNER and m.team is None for m in self._store.memberships_in(org)
             ):
                 raise AccountError(f"the first user of organization {org} must be its owner (--role owner)")
+            if self._seat_gate is not None:
+                self._seat_gate(org, email, now)  # a member beyond the plan's seats is refused here
             user = self._store.get_user(email)
             if user is None:
                 user = User(email, display_name.strip(), password_hash)

@@ -1,8 +1,8 @@
 """Alerting use cases for people (CLI and console): incidents, silences, channels.
 
-Each function takes the store as a port and `now` as an argument; none does I/O of its own. The
-permission check for each action belongs to the caller's single `authorize(...)` call site until the
-accounts context provides it here.
+Each function takes the store as a port and `now` as an argument; none does I/O of its own. They act
+on every organization and check no role: people reach them through `alerting_access` (the CLI and the
+console: roles per organization and team) or `api_alerting` (the REST API), which check first.
 """
 
 from __future__ import annotations

@@ -54,7 +54,9 @@ def create_api_key(
     """
     actor = refresh_actor(accounts, actor)
     if accounts.get_organization(org) is None:
-        raise NotFoundError(f"no organization {org}")
+        raise NotFoundError(
+            f"no organization {org} (`pulsewatch config apply` stores the organizations of the file)"
+        )
     actor.require(Permission.MANAGE_API_KEYS, org)
     mine = actor.role_in(org)
     if not actor.system and mine is not None and not mine.at_least(role):

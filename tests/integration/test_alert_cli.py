@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,7 +62,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 class TestIncidents:
-    def test_list_ack_show_and_resolve(self, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_list_ack_show_and_resolve(
+        self, config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         c = str(config)
         assert run(capsys, "incident", "list", "-c", c)[1].strip() == "no incidents"
         incident_id = open_incident(config)
@@ -69,17 +73,23 @@ class TestIncidents:
         assert f"#{incident_id}" in out
         assert "OPEN" in out
         assert "HTTP 503" in out
+        monkeypatch.setattr(sys, "stdin", io.StringIO("ana's password\n"))
+        assert run(capsys, "user", "add", "ana@x.test", "--org", "default", "--role", "owner",
+                   "--password-stdin", "-c", c)[0] == 0
         code, out, err = run(
             capsys, "incident", "ack", str(incident_id), "--note", "on it", "--as", "ana@x.test", "-c", c
         )
-        assert code == 0
+        assert (code, err) == (0, "")
         assert "acknowledged by ana@x.test" in out
-        assert "roles are not checked" in err
         [data] = json.loads(run(capsys, "incident", "list", "--json", "-c", c)[1])
         assert data["status"] == "acknowledged"
         assert data["acknowledged_by"] == "ana@x.test"
         assert data["ack_note"] == "on it"
-        assert run(capsys, "incident", "note", str(incident_id), "restarted the pod", "-c", c)[0] == 0
+        code, _, err = run(capsys, "incident", "note", str(incident_id), "restarted the pod", "-c", c)
+        assert code == 1  # ana can sign in now: who acts must be named
+        assert "name who is acting (--as EMAIL)" in err
+        assert run(capsys, "incident", "note", str(incident_id), "restarted the pod",
+                   "--as", "ana@x.test", "-c", c)[0] == 0
         assert run(capsys, "incident", "resolve", str(incident_id), "--as", "ana@x.test", "-c", c)[0] == 0
         code, out, _ = run(capsys, "incident", "show", str(incident_id), "-c", c)
         assert code == 0

@@ -165,3 +165,33 @@ CHECKOUT_HISTORY = HistoryLoaded(
     ),
 )
 """Twelve results (six failing, newest first) and four flips of 'checkout'."""
+
+
+def series(check_id: int, latest: float, base: float, spread: float, *, failing: tuple[int, ...] = (),
+           every: float = 30.0, count: int = 16, message: str = "") -> HistoryLoaded:
+    """`count` stored results of a check, newest first, the newest `latest` seconds ago.
+
+    Latencies wander between `base` and `base + 4 * spread`; the results numbered in `failing`
+    (0 is the newest) failed with `message`.
+    """
+    return HistoryLoaded(
+        check_id=check_id,
+        results=tuple(
+            result(check_id, ago(seconds=latest + every * i), base + spread * ((i * 7) % 5),
+                   ok=i not in failing, code=503 if i in failing else 200,
+                   message=message if i in failing else "")
+            for i in range(count)
+        ),
+        flips=(),
+    )
+
+
+TREND_HISTORIES: tuple[HistoryLoaded, ...] = (
+    series(1, 12, 120.0, 9.0),
+    CHECKOUT_HISTORY,
+    series(3, 20, 900.0, 240.0, failing=(0, 1, 4), message="expected [RESPONSE_TIME] < 1000, got 1850"),
+    series(4, 3660, 45.0, 3.0),
+    series(5, 33, 18.0, 2.5, every=60.0),
+    series(7, 240, 290.0, 15.0, every=300.0, count=6),
+)
+"""Stored results that give every probed check a sparkline and uptime figures in the grid."""

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from tests.tui.fakes import CHECKOUT_HISTORY, STARTED, FakeEngine, frozen_clock
+from tests.tui.fakes import CHECKOUT_HISTORY, STARTED, TREND_HISTORIES, FakeEngine, frozen_clock
 from tui.app import PulseWatchApp
 
 
 def make_engine() -> FakeEngine:
-    """A FakeEngine that starts with seven checks in mixed statuses.
+    """A FakeEngine that starts with seven checks in mixed statuses, six of them with some history.
 
-    'checkout' (id 2) answers LoadHistory with twelve results and four flips.
+    The stored results reach the grid's sparklines and uptime columns the way a detail screen's
+    history would; 'checkout' (id 2) also answers LoadHistory with twelve results and four flips.
     """
-    return FakeEngine([STARTED], histories={CHECKOUT_HISTORY.check_id: CHECKOUT_HISTORY})
+    return FakeEngine([STARTED, *TREND_HISTORIES], histories={CHECKOUT_HISTORY.check_id: CHECKOUT_HISTORY})
 
 
 def make_app(theme: str = "pulsewatch-dark", engine: FakeEngine | None = None) -> PulseWatchApp:

@@ -1,4 +1,8 @@
-"""Pilot tests: the console driven through its keys against a FakeEngine; assertions on state and messages."""
+"""Pilot tests of the grid: rows, live updates, actions, filter, sort, group and the mouse.
+
+The console is driven through its keys and mouse against a FakeEngine; assertions are on widget
+state, engine commands and messages. Waits are bounded loops over `pilot.pause()`, never timed.
+"""
 
 from __future__ import annotations
 
@@ -6,71 +10,31 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
-from textual.notifications import Notify
-from textual.widgets import HelpPanel, Label
+from textual.widgets import Input, Label
 
-from pulsewatch.domain.events import (
-    CheckChanged,
-    CheckFlipped,
-    EngineStopped,
-    LoadHistory,
-    RunNow,
-    SetPaused,
+from pulsewatch.domain.events import CheckChanged, RunNow, SetPaused
+from pulsewatch.domain.monitoring import Status
+from tests.tui.fakes import CHECKS, NOW, STARTED, STATES, FakeEngine, make_check, updated
+from tests.tui.helpers import (
+    SIZE,
+    cell,
+    checks_screen,
+    filter_info,
+    grid,
+    make_app,
+    names,
+    notifications,
+    settle,
+    started,
 )
-from pulsewatch.domain.monitoring import Flip, Status
-from tests.tui.fakes import (
-    CHECKOUT_HISTORY,
-    CHECKS,
-    NOW,
-    STARTED,
-    STATES,
-    FakeEngine,
-    frozen_clock,
-    make_check,
-    updated,
-)
-from tui.app import PulseWatchApp
 from tui.messages import EventsPending
+from tui.query import Grouping, GroupRow, SortKey
 from tui.screens.checks import ChecksScreen
 from tui.screens.detail import DetailScreen
-from tui.screens.engine_error import EngineErrorScreen
-from tui.widgets.history_tables import FlipsTable, ResultsTable
 from tui.widgets.status_table import StatusTable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from pathlib import Path
-
     from textual.message import Message
-    from textual.pilot import Pilot
-
-SIZE = (120, 36)
-
-
-def make_app(engine: FakeEngine, **options: object) -> PulseWatchApp:
-    return PulseWatchApp(engine, clock=frozen_clock, refresh_interval=0, **options)  # type: ignore[arg-type]
-
-
-async def settle(pilot: Pilot[None], until: Callable[[], bool] = lambda: True, rounds: int = 20) -> None:
-    """Let queued messages run until `until()` holds; bounded by rounds, never by wall time."""
-    for _ in range(rounds):
-        await pilot.pause()
-        if until():
-            return
-    raise AssertionError("the console did not reach the expected state")
-
-
-def grid(app: PulseWatchApp) -> StatusTable:
-    return app.screen.query_one(StatusTable)
-
-
-def cell(app: PulseWatchApp, check_id: int, column: str) -> str:
-    return str(grid(app).get_cell(str(check_id), column))
-
-
-def notifications(messages: list[Message]) -> list[str]:
-    return [m.notification.message for m in messages if isinstance(m, Notify)]
-
 
 @pytest.mark.asyncio
 class TestChecksGrid:
@@ -82,31 +46,34 @@ class TestChecksGrid:
             assert engine.started
             assert grid(app).row_count == 0
             engine.emit(STARTED)
-            await settle(pilot, lambda: grid(app).row_count == 7)
+            await started(pilot, app)
             assert cell(app, 2, "name") == "checkout"
             assert cell(app, 2, "status") == "DOWN for 3m"
             assert cell(app, 2, "reason") == "expected [STATUS] == 200, got 503"
             assert cell(app, 6, "checked") == "never"
+            assert cell(app, 6, "up24") == "—"
 
     async def test_summary_counts_each_status(self) -> None:
         app = make_app(FakeEngine([STARTED]))
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
-            down = app.screen.query_one("#summary-down", Label)
-            assert str(down.content) == "1 down"
+            await started(pilot, app)
+            assert str(app.screen.query_one("#summary-down", Label).content) == "1 down"
             assert str(app.screen.query_one("#summary-up", Label).content) == "2 up"
             assert str(app.screen.query_one("#summary-total", Label).content) == "7 checks"
 
-    async def test_check_updated_changes_status_and_latency_cells(self) -> None:
+    async def test_check_updated_changes_status_latency_trend_and_uptime_cells(self) -> None:
         engine = FakeEngine([STARTED])
         app = make_app(engine)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
-            engine.emit(updated(STATES[1], NOW, 45.0, status=Status.UP, since=NOW, last_error=""))
+            await started(pilot, app)
+            engine.emit(updated(STATES[1], NOW, 90.0),
+                        updated(STATES[1], NOW, 45.0, status=Status.UP, since=NOW, last_error=""))
             await settle(pilot, lambda: cell(app, 2, "latency") == "45 ms")
             assert cell(app, 2, "status") == "UP for 0s"
             assert cell(app, 2, "checked") == "just now"
             assert cell(app, 2, "reason") == ""
+            assert cell(app, 2, "trend").strip() == "█▁"  # both results reached the sparkline
+            assert cell(app, 2, "up24") == "50.00%"  # one failed (still DOWN), one succeeded
             assert app.screen.query_one("#summary-down", Label).has_class("-zero")
             assert str(app.screen.query_one("#summary-up", Label).content) == "3 up"
 
@@ -114,7 +81,7 @@ class TestChecksGrid:
         engine = FakeEngine([STARTED])
         app = make_app(engine)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
+            await started(pilot, app)
             await pilot.press("down", "down", "down")
             engine.emit(updated(STATES[0], NOW, 99.0), updated(STATES[4], NOW, 11.0))
             await settle(pilot, lambda: cell(app, 5, "latency") == "11 ms")
@@ -125,9 +92,8 @@ class TestChecksGrid:
         engine = FakeEngine([STARTED])
         app = make_app(engine)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
-            new = make_check(8, "status-page")
-            engine.emit(CheckChanged(new, replace(STATES[5], check_id=8)))
+            await started(pilot, app)
+            engine.emit(CheckChanged(make_check(8, "status-page"), replace(STATES[5], check_id=8)))
             await settle(pilot, lambda: grid(app).row_count == 8)
             assert cell(app, 8, "name") == "status-page"
 
@@ -137,18 +103,39 @@ class TestChecksGrid:
         app = make_app(engine)
         messages: list[Message] = []
         async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
+            await started(pilot, app)
             before = sum(isinstance(m, EventsPending) for m in messages)
             engine.emit(*(updated(STATES[0], NOW, float(ms)) for ms in range(100, 300)))
             await settle(pilot, lambda: cell(app, 1, "latency") == "299 ms")
             assert sum(isinstance(m, EventsPending) for m in messages) - before == 1
 
+    async def test_the_uptime_header_says_it_counts_since_the_console_started(self) -> None:
+        app = make_app(FakeEngine([STARTED]))
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            table = grid(app)
+            x = table.column_x("up24")
+            assert x is not None
+            await pilot.hover(StatusTable, offset=(x + 2, 0))
+            await settle(pilot, lambda: table.tooltip is not None)
+            assert "since this console started" in str(table.tooltip)
+            assert "24 hours" in str(table.tooltip)
+
+    async def test_checks_keep_their_order_from_the_engine(self) -> None:
+        app = make_app(FakeEngine([STARTED]))
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            assert names(app) == [c.name for c in CHECKS]
+
+
+@pytest.mark.asyncio
+class TestActions:
     async def test_r_sends_run_now_for_the_selected_check(self) -> None:
         engine = FakeEngine([STARTED])
         app = make_app(engine)
         messages: list[Message] = []
         async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
+            await started(pilot, app)
             await pilot.press("down", "r")
             await settle(pilot, lambda: bool(engine.sent))
             assert engine.sent == [RunNow(2)]
@@ -158,7 +145,7 @@ class TestChecksGrid:
         engine = FakeEngine([STARTED])
         app = make_app(engine)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
+            await started(pilot, app)
             await pilot.press("p", "down", "down", "down", "p")
             await settle(pilot, lambda: len(engine.sent) == 2)
             assert engine.sent == [SetPaused(1, paused=True), SetPaused(4, paused=False)]
@@ -168,179 +155,149 @@ class TestChecksGrid:
         app = make_app(engine)
         messages: list[Message] = []
         async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
+            await started(pilot, app)
             await pilot.press("r")
             await settle(pilot, lambda: any("not sent" in n for n in notifications(messages)))
             assert engine.sent == [RunNow(1)]
 
 
 @pytest.mark.asyncio
-class TestCheckDetail:
-    async def open_checkout(self, pilot: Pilot[None], app: PulseWatchApp) -> DetailScreen:
-        await settle(pilot, lambda: grid(app).row_count == 7)
-        await pilot.press("down", "enter")
-        await settle(pilot, lambda: isinstance(app.screen, DetailScreen))
-        assert isinstance(app.screen, DetailScreen)
-        return app.screen
-
-    async def test_enter_opens_detail_and_asks_for_history(self) -> None:
-        engine = FakeEngine([STARTED])
-        app = make_app(engine)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await self.open_checkout(pilot, app)
-            await settle(pilot, lambda: bool(engine.sent))
-            assert screen.check_id == 2
-            assert engine.sent == [LoadHistory(2, limit=50)]
-            assert "loading" in str(screen.query_one("#results-title", Label).content)
-            assert "[STATUS] == 200" in str(screen.query_one("#detail-config").render())
-
-    async def test_history_loaded_fills_results_and_flips(self) -> None:
-        engine = FakeEngine([STARTED], histories={2: CHECKOUT_HISTORY})
-        app = make_app(engine)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await self.open_checkout(pilot, app)
-            results = screen.query_one(ResultsTable)
-            await settle(pilot, lambda: results.row_count == 12)
-            assert screen.query_one(FlipsTable).row_count == 4
-            assert str(results.get_row_at(0)[2]) == "fail 503"
-            assert str(results.get_row_at(11)[2]) == "ok 200"
-            assert str(screen.query_one(FlipsTable).get_row_at(0)[2]) == "UP → DOWN"
-
-    async def test_detail_stays_live(self) -> None:
-        """A new result and a flip after the history loaded go on top; the state line follows."""
-        engine = FakeEngine([STARTED], histories={2: CHECKOUT_HISTORY})
-        app = make_app(engine)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await self.open_checkout(pilot, app)
-            results = screen.query_one(ResultsTable)
-            await settle(pilot, lambda: results.row_count == 12)
-            engine.emit(
-                updated(STATES[1], NOW, 40.0, status=Status.UP, since=NOW, last_error=""),
-                CheckFlipped(Flip(2, NOW, Status.DOWN, Status.UP, reason="recovered")),
-            )
-            await settle(pilot, lambda: results.row_count == 13)
-            assert str(results.get_row_at(0)[2]) == "ok 200"
-            assert str(screen.query_one(FlipsTable).get_row_at(0)[2]) == "DOWN → UP"
-            state = screen.query_one("#detail-state", Label)
-            assert state.has_class("-up")
-            assert str(state.content).startswith("UP for 0s")
-
-    async def test_r_and_p_act_on_the_shown_check(self) -> None:
-        engine = FakeEngine([STARTED])
-        app = make_app(engine)
-        async with app.run_test(size=SIZE) as pilot:
-            await self.open_checkout(pilot, app)
-            await pilot.press("r", "p")
-            await settle(pilot, lambda: len(engine.sent) == 3)
-            assert engine.sent[1:] == [RunNow(2), SetPaused(2, paused=True)]
-
-    async def test_escape_returns_to_the_grid(self) -> None:
+class TestFilter:
+    async def test_slash_focuses_the_filter_and_typing_filters_at_once(self) -> None:
         app = make_app(FakeEngine([STARTED]))
         async with app.run_test(size=SIZE) as pilot:
-            await self.open_checkout(pilot, app)
-            await pilot.press("escape")
-            await settle(pilot, lambda: isinstance(app.screen, ChecksScreen))
-            assert grid(app).cursor_row == 1
+            await started(pilot, app)
+            await pilot.press("slash")
+            await settle(pilot, lambda: isinstance(app.focused, Input))
+            await pilot.press(*"status:down,degraded")
+            await settle(pilot, lambda: grid(app).row_count == 2)
+            assert names(app) == ["checkout", "search"]
+            assert filter_info(app).startswith("2 of 7 checks")
+            await pilot.press("enter")
+            await settle(pilot, lambda: isinstance(app.focused, StatusTable))
+            await pilot.press("r")  # keys act on the grid again, not the input
+            assert app.screen.query_one("#filter-input", Input).value == "status:down,degraded"
+
+    async def test_escape_leaves_the_filter_keeping_it(self) -> None:
+        app = make_app(FakeEngine([STARTED]))
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            await pilot.press("slash", *"cdn", "escape")
+            await settle(pilot, lambda: isinstance(app.focused, StatusTable))
+            assert names(app) == ["cdn"]
+
+    async def test_a_mistyped_status_is_shown_as_a_problem(self) -> None:
+        app = make_app(FakeEngine([STARTED]))
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            await pilot.press("slash", *"status:dwn")
+            await settle(pilot, lambda: "no status 'dwn'" in filter_info(app))
+            assert app.screen.query_one("#filter-info", Label).has_class("-problem")
+            assert grid(app).row_count == 7
+
+    async def test_rows_stay_put_until_f5_re_applies_the_filter(self) -> None:
+        """A check that recovers stays on a status:down grid (rows never jump under the cursor)."""
+        engine = FakeEngine([STARTED])
+        app = make_app(engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            await pilot.press("slash", *"status:down", "enter")
+            await settle(pilot, lambda: names(app) == ["checkout"])
+            engine.emit(updated(STATES[1], NOW, 40.0, status=Status.UP, since=NOW, last_error=""))
+            await settle(pilot, lambda: "F5 re-sorts" in filter_info(app))
+            assert names(app) == ["checkout"]
+            await pilot.press("f5")
+            await settle(pilot, lambda: grid(app).row_count == 0)
+            assert "F5" not in filter_info(app)
 
 
 @pytest.mark.asyncio
-class TestAppWiring:
-    async def test_q_stops_the_link_and_exits_cleanly(self) -> None:
+class TestSortAndGroup:
+    async def test_s_cycles_the_order_and_the_cursor_stays_on_its_check(self) -> None:
+        app = make_app(FakeEngine([STARTED]))
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            await pilot.press("down")  # checkout
+            await pilot.press("s")
+            await settle(pilot, lambda: checks_screen(app).grid_query.sort is SortKey.NAME)
+            assert names(app) == sorted(c.name for c in CHECKS)
+            assert grid(app).selected_check_id == 2
+            await pilot.press("s")
+            await settle(pilot, lambda: checks_screen(app).grid_query.sort is SortKey.STATUS)
+            assert names(app)[:3] == ["checkout", "search", "auth"]
+            assert "sort: status" in filter_info(app)
+
+    async def test_shift_s_reverses(self) -> None:
+        app = make_app(FakeEngine([STARTED]))
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            await pilot.press("S")
+            await settle(pilot, lambda: names(app)[0] == "reports")
+            assert "(reversed)" in filter_info(app)
+
+    async def test_clicking_a_header_sorts_by_it_and_again_reverses(self) -> None:
+        app = make_app(FakeEngine([STARTED]))
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            x = grid(app).column_x("latency")
+            assert x is not None
+            await pilot.click(StatusTable, offset=(x + 3, 0))
+            await settle(pilot, lambda: names(app)[0] == "search")
+            assert checks_screen(app).grid_query.sort is SortKey.LATENCY
+            await pilot.click(StatusTable, offset=(x + 3, 0))
+            await settle(pilot, lambda: names(app)[0] == "auth")
+            assert checks_screen(app).grid_query.reverse
+
+    async def test_g_groups_by_team_then_tag_then_not_at_all(self) -> None:
+        app = make_app(FakeEngine([STARTED]))
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            await pilot.press("g")
+            await settle(pilot, lambda: checks_screen(app).grid_query.group is Grouping.TEAM)
+            rows = grid(app).rows
+            assert [r.name for r in rows if isinstance(r, GroupRow)] == ["web", "(no team)"]
+            assert names(app)[:2] == ["▾ web · 1 check · 1 up", "api"]
+            await pilot.press("g")
+            await settle(pilot, lambda: checks_screen(app).grid_query.group is Grouping.TAG)
+            assert names(app)[0].startswith("▾ (no tags) · 7 checks")
+            await pilot.press("g")
+            await settle(pilot, lambda: grid(app).row_count == 7)
+
+    async def test_enter_on_a_group_heading_folds_and_unfolds_it(self) -> None:
+        app = make_app(FakeEngine([STARTED]))
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            await pilot.press("g")
+            await settle(pilot, lambda: grid(app).cursor_row == 1)  # the cursor follows api under "web"
+            await pilot.press("up", "enter")
+            await settle(pilot, lambda: grid(app).row_count == 8)  # web folded: 2 headings + 6 checks
+            assert names(app)[0] == "▸ web · 1 check · 1 up"
+            await pilot.press("enter")
+            await settle(pilot, lambda: grid(app).row_count == 9)
+
+    async def test_run_now_on_a_group_heading_does_nothing(self) -> None:
         engine = FakeEngine([STARTED])
         app = make_app(engine)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
-            await pilot.press("q")
-            await settle(pilot, lambda: not app.is_running)
-        assert engine.stop_calls == 1
-        assert app.return_code == 0
-
-    async def test_ctrl_c_quits_too(self) -> None:
-        engine = FakeEngine([STARTED])
-        app = make_app(engine)
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+c")
-            await settle(pilot, lambda: not app.is_running)
-        assert engine.stop_calls == 1
-
-    async def test_t_cycles_through_the_shipped_themes(self) -> None:
-        app = make_app(FakeEngine([STARTED]))
-        async with app.run_test(size=SIZE) as pilot:
-            assert app.theme == "pulsewatch-dark"
-            dark_down = app.theme_variables["status-down"]
-            seen = []
-            for _ in range(3):
-                await pilot.press("t")
-                await pilot.pause()
-                seen.append(app.theme)
-            assert seen == ["pulsewatch-high-contrast", "pulsewatch-light", "pulsewatch-dark"]
-            await pilot.press("t", "t")
-            await pilot.pause()
-            assert app.theme_variables["status-down"] != dark_down
-
-    async def test_question_mark_toggles_the_keys_panel(self) -> None:
-        app = make_app(FakeEngine([STARTED]))
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
-            await pilot.press("question_mark")
-            await settle(pilot, lambda: bool(app.screen.query(HelpPanel)))
-            await pilot.press("question_mark")
-            await settle(pilot, lambda: not app.screen.query(HelpPanel))
-
-    async def test_a_keymap_remaps_a_binding(self) -> None:
-        engine = FakeEngine([STARTED])
-        app = make_app(engine, keymap={"pw.run-now": "x"})
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
-            await pilot.press("r")
-            await pilot.pause()
+            await started(pilot, app)
+            await pilot.press("g")
+            await settle(pilot, lambda: grid(app).cursor_row == 1)
+            await pilot.press("up", "r")
+            await settle(pilot)
+            assert grid(app).selected_check_id is None
             assert engine.sent == []
-            await pilot.press("x")
-            await settle(pilot, lambda: bool(engine.sent))
-            assert engine.sent == [RunNow(1)]
 
-    async def test_an_unknown_theme_falls_back_with_a_notice(self) -> None:
-        app = make_app(FakeEngine(), theme="no-such-theme")
-        messages: list[Message] = []
-        async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
-            await settle(pilot, lambda: bool(notifications(messages)))
-            assert app.theme == "pulsewatch-dark"
-            assert "'no-such-theme' is not available" in notifications(messages)[0]
 
-    async def test_bad_theme_files_are_reported_in_one_notification(self, tmp_path: Path) -> None:
-        (tmp_path / "broken.yaml").write_text("name: [unclosed\n")
-        (tmp_path / "wrong-colour.yaml").write_text("name: wrong\nprimary: not-a-colour\n")
-        (tmp_path / "mine.yaml").write_text("name: mine\nprimary: navy\n")
-        app = make_app(FakeEngine(), theme="mine", theme_dirs=[tmp_path])
-        messages: list[Message] = []
-        async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
-            await settle(pilot, lambda: bool(notifications(messages)))
-            [notice] = notifications(messages)
-            assert "broken.yaml" in notice
-            assert "wrong-colour.yaml" in notice
-            assert app.theme == "mine"
-            assert "mine" in app.theme_names
-
-    async def test_an_engine_crash_shows_the_error_and_exits_with_1(self) -> None:
-        engine = FakeEngine([STARTED])
-        app = make_app(engine)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
-            crash = EngineStopped("test-engine", NOW, error="StorageError: database is locked [code 5]")
-            engine.emit(crash, crash)  # the engine and the bridge may both report it
-            await settle(pilot, lambda: isinstance(app.screen, EngineErrorScreen)
-                         and bool(app.screen.query("#engine-error-text")))
-            assert len(app.screen_stack) == 2
-            assert "[code 5]" in str(app.screen.query_one("#engine-error-text").render())
-            assert app.sub_title.endswith("stopped")
-            await pilot.press("q")
-            await settle(pilot, lambda: not app.is_running)
-        assert app.return_code == 1
-        assert engine.stop_calls == 1
-
-    async def test_checks_keep_their_order_from_the_engine(self) -> None:
+@pytest.mark.asyncio
+class TestMouse:
+    async def test_a_click_selects_and_a_double_click_opens_the_detail(self) -> None:
         app = make_app(FakeEngine([STARTED]))
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot, lambda: grid(app).row_count == 7)
-            names = [str(grid(app).get_row_at(i)[0]) for i in range(7)]
-            assert names == [c.name for c in CHECKS]
+            await started(pilot, app)
+            await pilot.click(StatusTable, offset=(3, 3))  # header, api, checkout, search
+            await settle(pilot, lambda: grid(app).cursor_row == 2)
+            assert isinstance(app.screen, ChecksScreen)
+            await pilot.double_click(StatusTable, offset=(3, 2))
+            await settle(pilot, lambda: isinstance(app.screen, DetailScreen))
+            assert isinstance(app.screen, DetailScreen)
+            assert app.screen.check_id == 2

@@ -15,13 +15,21 @@ def latency(event: object) -> float | None:
 
 
 class TestCoalescing:
-    def test_it_keeps_only_the_latest_update_of_each_check(self) -> None:
+    def test_updates_of_one_check_share_a_place_in_the_queue(self) -> None:
         inbox = EventInbox()
-        for ms in (10.0, 20.0, 30.0):
-            inbox.put(updated(STATES[0], NOW, ms))
+        inbox.put(updated(STATES[0], NOW, 10.0))
         inbox.put(updated(STATES[1], NOW, 5.0))
+        for ms in (20.0, 30.0):
+            inbox.put(updated(STATES[0], NOW, ms))
         drained = inbox.drain()
-        assert [latency(e) for e in drained] == [30.0, 5.0]
+        assert [latency(e) for e in drained] == [10.0, 20.0, 30.0, 5.0]
+
+    def test_a_check_keeps_only_its_newest_updates_up_to_the_depth(self) -> None:
+        """The sparkline wants every result, but a runaway check must not fill the box."""
+        inbox = EventInbox(depth=3)
+        for ms in range(10):
+            inbox.put(updated(STATES[0], NOW, float(ms)))
+        assert [latency(e) for e in inbox.drain()] == [7.0, 8.0, 9.0]
 
     def test_it_never_moves_an_update_past_a_later_event(self) -> None:
         """update(1) · pause(1) · update(1): applying the first update last would undo the pause."""
@@ -67,7 +75,7 @@ class TestBounds:
         inbox.put(newer)  # drops the first slot; the newer update has its own
         newest = updated(STATES[0], NOW, 3.0)
         inbox.put(newest)
-        assert inbox.drain() == [HistoryLoaded(9, (), ()), newest]
+        assert inbox.drain() == [HistoryLoaded(9, (), ()), newer, newest]
 
 
 class TestThreads:

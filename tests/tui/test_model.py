@@ -13,7 +13,7 @@ from pulsewatch.domain.events import (
 )
 from pulsewatch.domain.monitoring import Flip, Status
 from tests.tui.fakes import CHECKOUT_HISTORY, CHECKS, NOW, STARTED, STATES, make_check, updated
-from tui.model import HISTORY_LIMIT, Board, apply_events
+from tui.model import MAX_HISTORY, Board, apply_events
 
 
 def started_board() -> Board:
@@ -73,22 +73,52 @@ class TestHistory:
         assert change.board.histories == {}
         assert change.histories == frozenset()
 
-    def test_history_stays_live_and_bounded(self) -> None:
+    def test_history_stays_live(self) -> None:
         board = apply_events(started_board(), [CHECKOUT_HISTORY]).board
         flip = Flip(2, NOW, Status.DOWN, Status.UP, reason="recovered")
-        news = [updated(STATES[1], NOW, float(ms)) for ms in range(HISTORY_LIMIT)]
+        news = [updated(STATES[1], NOW, float(ms)) for ms in range(3)]
         change = apply_events(board, [*news, CheckFlipped(flip)])
         history = change.board.histories[2]
         assert change.histories == {2}
-        assert len(history.results) == HISTORY_LIMIT
-        assert history.results[0].duration_ms == float(HISTORY_LIMIT - 1)
+        assert len(history.results) == len(CHECKOUT_HISTORY.results) + 3
+        assert history.results[0].duration_ms == 2.0
+        assert history.results[3:] == CHECKOUT_HISTORY.results
         assert history.flips[0] == flip
         assert history.flips[1:] == CHECKOUT_HISTORY.flips
+
+    def test_history_is_bounded(self) -> None:
+        big = HistoryLoaded(2, CHECKOUT_HISTORY.results * (MAX_HISTORY // 12 + 1), ())
+        board = apply_events(started_board(), [big]).board
+        assert len(board.histories[2].results) == MAX_HISTORY
+        change = apply_events(board, [updated(STATES[1], NOW, 1.0)])
+        assert len(change.board.histories[2].results) == MAX_HISTORY
+        assert change.board.histories[2].results[0].duration_ms == 1.0
 
     def test_a_new_history_replaces_the_old_one(self) -> None:
         board = apply_events(started_board(), [CHECKOUT_HISTORY]).board
         change = apply_events(board, [HistoryLoaded(2, (), ())])
         assert change.board.histories[2].results == ()
+
+
+class TestTrends:
+    def test_every_update_feeds_the_check_trend(self) -> None:
+        events = [updated(STATES[0], NOW, float(ms)) for ms in (10, 20, 30)]
+        trend = apply_events(started_board(), events).board.trends[1]
+        assert trend.latencies == (10.0, 20.0, 30.0)
+        assert trend.uptime(NOW, 24) == (3, 3)
+
+    def test_loaded_history_is_counted_once_and_marks_the_check_changed(self) -> None:
+        board = apply_events(started_board(), [CHECKOUT_HISTORY]).board
+        assert board.trends[2].uptime(NOW, 24) == (6, 12)
+        change = apply_events(board, [CHECKOUT_HISTORY])
+        assert change.board.trends[2].uptime(NOW, 24) == (6, 12)
+        assert 2 in change.changed
+
+    def test_a_restart_keeps_trends_of_checks_still_listed(self) -> None:
+        events = [updated(STATES[0], NOW, 5.0), updated(STATES[1], NOW, 5.0)]
+        board = apply_events(started_board(), events).board
+        change = apply_events(board, [EngineStarted("e", CHECKS[:1], STATES[:1])])
+        assert list(change.board.trends) == [1]
 
 
 class TestStopped:

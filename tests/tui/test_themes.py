@@ -67,7 +67,7 @@ class TestFallbacks:
         theme = Theme(name="plain", primary="navy", success="green", error="maroon", warning="olive")
         palette = theme.to_color_system().generate()
         defaults = status_variable_defaults(theme)
-        assert set(defaults) == set(STATUS_VARIABLE_SOURCES)
+        assert set(defaults) == {*STATUS_VARIABLE_SOURCES, "text-dim"}
         assert defaults["status-up"] == palette["success"]
         assert defaults["status-down"] == palette["error"]
         assert defaults["status-degraded"] == palette["warning"]

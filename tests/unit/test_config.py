@@ -450,18 +450,18 @@ class TestUnknownKeys:
                 "enigne: {}\n",
                 'pulsewatch.yaml:1:1: enigne: unknown key "enigne"; did you mean "engine"? allowed keys: '
                 "database, engine, console, defaults, channels, plans, organizations, checks, retention, "
-                "escalation_policies, routes, maintenance, canaries",
+                "escalation_policies, routes, maintenance, canaries, status_pages, api",
             ),
             (
                 "engine:\n  concurency: 3\n",
                 "pulsewatch.yaml:2:3: engine.concurency: unknown key "
                 '"concurency"; did you mean "concurrency"? '
-                "allowed keys: name, listen, concurrency",
+                "allowed keys: name, listen, concurrency, region, lease, quorum, buffer, watch",
             ),
             (
                 "plans: [{name: p, limits: {seets: 3}}]\n",
                 'pulsewatch.yaml:1:28: plans[0].limits.seets: unknown key "seets"; did you mean "seats"? '
-                "allowed keys: checks, min_interval, seats, retention, sms",
+                "allowed keys: checks, min_interval, seats, retention, sms, channels",
             ),
             (
                 "organizations: [{slug: a, teams: [{name: t, members: [{email: a@b.c, rank: 1}]}]}]\n",

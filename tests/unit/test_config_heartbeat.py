@@ -8,7 +8,13 @@ import textwrap
 import pytest
 
 from pulsewatch.config import LoadedConfig, parse_config
-from pulsewatch.domain.heartbeats import HEARTBEAT_KIND, HeartbeatSpec, generated_token
+from pulsewatch.domain.heartbeats import (
+    GENERATE_TOKEN,
+    HEARTBEAT_KIND,
+    HeartbeatSpec,
+    generated_token,
+    with_generated_tokens,
+)
 from pulsewatch.errors import ConfigError
 
 LISTEN = "engine: {listen: 127.0.0.1:8787}\n"
@@ -47,7 +53,9 @@ class TestWhatLoads:
         assert (check.conditions, check.interval, check.notify) == ((), 86400.0, ("ops",))
         assert (check.team, check.tags) == ("data", ("backup",))
 
-    def test_a_cron_heartbeat_gets_a_derived_token_and_default_grace(self) -> None:
+    def test_a_cron_heartbeat_without_token_gets_a_generated_one_and_default_grace(self) -> None:
+        """The loader cannot know the token (the secret is in the database): it marks the check, and
+        the composition fills the token in with `with_generated_tokens`."""
         config = load(
             """
             engine: {listen: 127.0.0.1:8787}
@@ -57,10 +65,26 @@ class TestWhatLoads:
             """
         )
         (check,) = config.checks
-        token = generated_token("default", "reports")
-        assert check.heartbeat == HeartbeatSpec(
+        spec = HeartbeatSpec(token=GENERATE_TOKEN, grace=3600.0, cron="0 3 * * *", timezone="Europe/Berlin")
+        assert check.heartbeat == spec
+        secret = b"an installation secret, 32 bytes"
+        (ready,) = with_generated_tokens(config.checks, secret)
+        token = generated_token(secret, "default", "reports")
+        assert ready.heartbeat == HeartbeatSpec(
             token=token, grace=3600.0, cron="0 3 * * *", timezone="Europe/Berlin"
         )
+        assert ready.url == f"/ping/{token}"
+
+    def test_generated_tokens_never_clash_with_each_other(self) -> None:
+        config = load(
+            f"""
+            {LISTEN}
+            checks:
+              - {{name: a, heartbeat: {{period: 1d}}}}
+              - {{name: b, heartbeat: {{period: 1d}}}}
+            """
+        )
+        assert [c.heartbeat.token for c in config.checks if c.heartbeat] == [GENERATE_TOKEN, GENERATE_TOKEN]
 
     def test_the_fingerprint_follows_the_schedule(self) -> None:
         def fingerprint(heartbeat: str) -> str:

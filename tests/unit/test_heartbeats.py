@@ -3,12 +3,16 @@ what each ping records, and how a restarted engine finds its last ping again."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from croniter import CroniterError
 
 from pulsewatch.domain.heartbeats import (
+    GENERATE_TOKEN,
     LATE,
     HeartbeatSpec,
     HeartbeatTimes,
@@ -25,8 +29,12 @@ from pulsewatch.domain.heartbeats import (
     parse_ping_action,
     receive_ping,
     recover_times,
+    with_generated_tokens,
 )
-from pulsewatch.domain.monitoring import ProbeResult
+from pulsewatch.domain.monitoring import Check, ProbeResult
+
+SECRET = bytes(range(32))
+"""An installation secret (the real one is 32 random bytes kept in the database)."""
 
 
 def utc(text: str) -> datetime:
@@ -280,14 +288,40 @@ class TestWords:
     def test_compact(self, seconds: float, text: str) -> None:
         assert compact_duration(seconds) == text
 
-    def test_generated_tokens_are_stable_distinct_and_url_safe(self) -> None:
-        token = generated_token("acme", "nightly-backup")
-        assert token == generated_token("acme", "nightly-backup")
-        assert token != generated_token("globex", "nightly-backup")
-        assert token != generated_token("acme", "nightly-backup2")
-        assert len(token) == 20
-        assert token.isalnum()
-        assert token.islower()
+
+
+class TestGeneratedTokens:
+    def test_they_are_stable_distinct_and_url_safe(self) -> None:
+        token = generated_token(SECRET, "acme", "nightly-backup")
+        assert token == generated_token(SECRET, "acme", "nightly-backup")
+        assert token != generated_token(SECRET, "globex", "nightly-backup")
+        assert token != generated_token(SECRET, "acme", "nightly-backup2")
+        assert re.fullmatch(r"[a-z2-7]{32}", token)
+
+    def test_they_cannot_be_computed_from_the_check_alone(self) -> None:
+        """Another installation (another secret) gets another token, and the old identity-only
+        derivation (sha256 of org and name) no longer gives a working token."""
+        token = generated_token(SECRET, "acme", "nightly-backup")
+        assert token != generated_token(b"another installation's secret..", "acme", "nightly-backup")
+        identity_only = hashlib.sha256(b"pulsewatch-heartbeat\0acme\0nightly-backup").digest()
+        assert base64.b32encode(identity_only).decode().lower()[:20] not in token
+
+    def test_no_secret_no_token(self) -> None:
+        with pytest.raises(ValueError, match="installation secret"):
+            generated_token(b"", "acme", "nightly-backup")
+
+    def test_only_missing_tokens_are_filled_in_with_their_ping_url(self) -> None:
+        def heartbeat(name: str, token: str) -> Check:
+            spec = HeartbeatSpec(token=token, period=86400.0)
+            return Check(name=name, url=f"/ping/{token}", kind="heartbeat", org="acme", heartbeat=spec)
+
+        probed = Check(name="api", url="http://127.0.0.1:9/", kind="http")
+        mine = heartbeat("mine", "my-own-token")
+        filled = with_generated_tokens([probed, mine, heartbeat("derived", GENERATE_TOKEN)], SECRET)
+        assert filled[:2] == (probed, mine)
+        token = generated_token(SECRET, "acme", "derived")
+        assert filled[2].heartbeat == HeartbeatSpec(token=token, period=86400.0)
+        assert filled[2].url == f"/ping/{token}"
 
     def test_spec_round_trips_through_plain_data(self) -> None:
         assert HeartbeatSpec(**BERLIN_3AM.as_dict()) == BERLIN_3AM

@@ -186,3 +186,42 @@ def test_result_outcome_and_reason(result: ProbeResult, outcome: str, reason: st
 
 def test_flip_label() -> None:
     assert render.flip_label(Flip(1, NOW, Status.UP, Status.DOWN)) == "UP → DOWN"
+
+
+class TestSparkline:
+    def test_it_scales_each_row_to_its_own_range(self) -> None:
+        assert render.sparkline([10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0], 8) == "▁▂▃▄▅▆▇█"
+
+    def test_fewer_values_than_width_are_right_aligned(self) -> None:
+        assert render.sparkline([1.0, 2.0], 5) == "   ▁█"
+
+    def test_only_the_newest_values_fit(self) -> None:
+        assert render.sparkline([999.0, 1.0, 2.0], 2) == "▁█"
+
+    def test_a_flat_series_lies_at_the_bottom(self) -> None:
+        assert render.sparkline([5.0, 5.0, 5.0], 3) == "▁▁▁"
+
+    @pytest.mark.parametrize(("values", "width", "text"), [([], 4, "    "), ([1.0], 0, "")])
+    def test_nothing_to_draw(self, values: list[float], width: int, text: str) -> None:
+        assert render.sparkline(values, width) == text
+
+
+@pytest.mark.parametrize(
+    ("ok", "total", "text"),
+    [
+        (0, 0, "—"),
+        (10, 10, "100%"),
+        (0, 10, "0.00%"),
+        (9999, 10_000, "99.99%"),
+        (99_999, 100_000, "99.99%"),  # rounded down: one failure in 100,000 never reads as 100
+        (1, 3, "33.33%"),
+        (2, 3, "66.66%"),
+    ],
+)
+def test_format_uptime_rounds_down(ok: int, total: int, text: str) -> None:
+    assert render.format_uptime(ok, total) == text
+
+
+def test_format_count_separates_thousands() -> None:
+    assert render.format_count(10_000) == "10,000"
+    assert render.format_count(7) == "7"

@@ -1,56 +1,71 @@
-"""The check detail screen: definition, current state, recent results and flips — kept live."""
+"""The check detail screen: definition, state, a latency chart over a chosen range, results and flips."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import on
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, Static, Tab, Tabs
 
 from pulsewatch.domain.events import LoadHistory, RunNow, SetPaused
-from tui import render
+from tui import chart, render
+from tui.commands import DetailCommands
 from tui.messages import CommandRequested
-from tui.model import HISTORY_LIMIT
 from tui.widgets.history_tables import FlipsTable, ResultsTable
+from tui.widgets.latency_chart import LatencyChart
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime
 
     from textual.app import ComposeResult
     from textual.binding import BindingType
 
-    from tui.model import Board, BoardChange, CheckView
+    from pulsewatch.domain.monitoring import ProbeResult
+    from tui.model import BoardChange, CheckView
+    from tui.navigation import ConsoleContext
 
 AGE_TICK_SECONDS = 5.0
 """How often ages on this screen are redrawn when no event does it (coarser: it redraws tables)."""
+
+RESULTS_SHOWN = 100
+"""Rows in the results table: the newest of the results in the chosen range."""
 
 STATUS_CLASSES = tuple(f"-{status}" for status in ("up", "down", "degraded", "paused", "unknown",
                                                     "maintenance"))
 
 
 class DetailScreen(Screen[None]):
-    """One check in depth. History is asked of the engine on mount and drawn when it arrives.
+    """One check in depth. History is asked of the engine for the chosen range and drawn on arrival.
 
     Args:
         check_id: the check to show.
-        board: the board as of opening, so the definition and state show at once.
-        clock: the injected clock, for ages.
+        context: the console's clock and board feed (the current board shows at once).
     """
 
+    COMMANDS: ClassVar[set[type[DetailCommands]]] = {DetailCommands}  # type: ignore[assignment]
+    HELP_SCOPE = "Check detail"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Return to the checks grid.", id="pw.back"),
         Binding("r", "run_now", "Run now", tooltip="Probe this check now.", id="pw.run-now"),
         Binding("p", "toggle_pause", "Pause/resume", tooltip="Pause or resume this check.", id="pw.pause"),
+        Binding("left_square_bracket", "shorter_range", "Shorter", tooltip="Chart a shorter range "
+                "(1h, 24h, 7d, 30d).", id="pw.range-shorter"),
+        Binding("right_square_bracket", "longer_range", "Longer", tooltip="Chart a longer range, loading "
+                "more history.", id="pw.range-longer"),
     ]
 
-    def __init__(self, check_id: int, board: Board, clock: Callable[[], datetime]) -> None:
+    def __init__(self, check_id: int, context: ConsoleContext) -> None:
         super().__init__(id="detail")
         self.check_id = check_id
-        self._board = board
-        self._clock = clock
+        self._pw = context
+        self._board = context.feed.board
+        self.range_index = 0
+        """Which of `chart.RANGES` is shown."""
+        self.requested_limit = 0
+        """The most results asked for so far (a shorter range reuses what a longer one loaded)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -59,36 +74,85 @@ class DetailScreen(Screen[None]):
             yield Label("", id="detail-name", markup=False)
             yield Label("", id="detail-state", markup=False)
             yield Static("", id="detail-config", markup=False)
-        yield Label("Recent results", id="results-title", classes="section-title")
-        yield ResultsTable(id="detail-results")
-        yield Label("Flips", id="flips-title", classes="section-title")
-        yield FlipsTable(id="detail-flips")
+        with Horizontal(id="range-bar"):
+            yield Tabs(*(Tab(r.label, id=f"range-{i}") for i, r in enumerate(chart.RANGES)), id="range-tabs")
+            yield Label("", id="chart-title", markup=False)
+        yield LatencyChart(id="detail-chart")
+        with Horizontal(id="detail-tables"):
+            with Vertical(id="results-pane"):
+                yield Label("Recent results", id="results-title", classes="section-title")
+                yield ResultsTable(id="detail-results")
+            with Vertical(id="flips-pane"):
+                yield Label("Flips", id="flips-title", classes="section-title")
+                yield FlipsTable(id="detail-flips")
         yield Footer()
 
     def on_mount(self) -> None:
+        self._pw.feed.subscribe(self.show)
         self._tick()
         self.set_interval(AGE_TICK_SECONDS, self._tick)
-        self.post_message(CommandRequested(LoadHistory(self.check_id, limit=HISTORY_LIMIT)))
         self.query_one(ResultsTable).focus()
+
+    def on_unmount(self) -> None:
+        self._pw.feed.unsubscribe(self.show)
 
     @property
     def view(self) -> CheckView | None:
         """The check as last shown; None once it has been removed from the engine's list."""
         return self._board.views.get(self.check_id)
 
+    @property
+    def time_range(self) -> chart.TimeRange:
+        """The range the chart and the results table cover."""
+        return chart.RANGES[self.range_index]
+
     def show(self, change: BoardChange) -> None:
         """Apply one drained batch, redrawing only what concerns this check."""
         self._board = change.board
-        now = self._clock()
+        now = self._pw.clock()
         if self.check_id in change.changed or change.reset:
             self._show_view(now)
         if self.check_id in change.histories:
             self._show_history(now)
 
     def _tick(self) -> None:
-        now = self._clock()
+        now = self._pw.clock()
         self._show_view(now)
         self._show_history(now)
+
+    # -- range --------------------------------------------------------------------------------
+
+    @on(Tabs.TabActivated, "#range-tabs")
+    def _range_picked(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        if event.tab.id is not None:
+            self.range_index = int(event.tab.id.removeprefix("range-"))
+        self._load_history()
+        self._show_history(self._pw.clock())
+
+    def action_show_range(self, index: int) -> None:
+        """Chart the `index`-th of chart.RANGES (0: 1h … 3: 30d)."""
+        index = max(0, min(index, len(chart.RANGES) - 1))
+        self.query_one(Tabs).active = f"range-{index}"
+
+    def action_shorter_range(self) -> None:
+        """Chart the next shorter range."""
+        self.action_show_range(self.range_index - 1)
+
+    def action_longer_range(self) -> None:
+        """Chart the next longer range (asking the engine for more history when needed)."""
+        self.action_show_range(self.range_index + 1)
+
+    def _load_history(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        limit = chart.history_limit(self.time_range, view.check.interval)
+        if limit > self.requested_limit:
+            self.requested_limit = limit
+            self.post_message(CommandRequested(LoadHistory(self.check_id, limit=limit)))
+
+    # -- drawing ------------------------------------------------------------------------------
 
     def _show_view(self, now: datetime) -> None:
         view = self.view
@@ -116,14 +180,35 @@ class DetailScreen(Screen[None]):
         history = self._board.histories.get(self.check_id)
         results_title = self.query_one("#results-title", Label)
         flips_title = self.query_one("#flips-title", Label)
+        chart_title = self.query_one("#chart-title", Label)
         if history is None:
+            chart_title.update(f"Latency, last {self.time_range.label}: loading…")
             results_title.update("Recent results (loading…)")
             flips_title.update("Flips (loading…)")
             return
-        results_title.update(f"Recent results ({len(history.results)})")
+        shown = chart.in_range(history.results, self.time_range, now)
+        self.query_one(LatencyChart).show(shown, now)
+        chart_title.update(self._chart_title(shown, len(history.results)))
+        listed = shown[:RESULTS_SHOWN]
+        results_title.update(f"Recent results ({len(listed)}"
+                             + (f" newest of {render.format_count(len(shown))})" if len(shown) > len(listed)
+                                else ")"))
         flips_title.update(f"Flips ({len(history.flips)})")
-        self.query_one(ResultsTable).show(history, now)
-        self.query_one(FlipsTable).show(history, now)
+        self.query_one(ResultsTable).show(listed, now)
+        self.query_one(FlipsTable).show(history.flips, now)
+
+    def _chart_title(self, shown: list[ProbeResult], loaded: int) -> str:
+        now = self._pw.clock()
+        text = "Latency: " + chart.describe_window(shown, loaded, self.time_range, self.requested_limit, now)
+        if shown:
+            ok = sum(1 for r in shown if r.ok)
+            text += f" · {render.format_uptime(ok, len(shown))} ok"
+            seconds = self.query_one(LatencyChart).slice_seconds
+            if seconds >= 1:
+                text += f" · a bar is the slowest in {render.format_span(seconds)}"
+        return text
+
+    # -- actions ------------------------------------------------------------------------------
 
     def action_back(self) -> None:
         """Return to the grid."""

@@ -1,0 +1,86 @@
+"""What the console needs of the people-facing services, as Protocols the composition root fills.
+
+The console must not import engine.storage (import-linter), so the CLI builds the real services
+(pulsewatch.services.alerting_access.AlertingAccess over the SqlStore) and hands them over typed as
+these Protocols; tests hand over fakes. Every method blocks on the store: screens call them from
+Textual thread workers, never on the event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from pulsewatch.domain.accounts import Actor
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from pulsewatch.domain.accounts import MemberView, Organization, Role, User
+    from pulsewatch.domain.alerting import Incident, TimelineEntry
+    from pulsewatch.domain.notifications import Notification
+    from pulsewatch.services.alerting import ChannelView
+
+
+class IncidentDesk(Protocol):
+    """Incidents as a person handles them, checked against the actor's roles (AlertingAccess)."""
+
+    def incidents(self, actor: Actor, *, open_only: bool = False, limit: int = 100) -> list[Incident]: ...
+    def incident(self, actor: Actor, incident_id: int) -> tuple[Incident, list[TimelineEntry]]: ...
+    def acknowledge(self, actor: Actor, incident_id: int, note: str, now: datetime) -> Incident: ...
+    def resolve(self, actor: Actor, incident_id: int, now: datetime) -> Incident: ...
+    def note(self, actor: Actor, incident_id: int, text: str, now: datetime) -> None: ...
+
+
+class TeamDesk(Protocol):
+    """Organizations and their members, checked against the actor's roles (services.accounts.Accounts)."""
+
+    def organizations(self, actor: Actor) -> list[Organization]: ...
+    def members(self, actor: Actor, org: str) -> list[MemberView]: ...
+    def invite(
+        self, actor: Actor, org: str, email: str, role: Role, *, now: datetime, team: str | None = None
+    ) -> User: ...
+    def change_role(
+        self, actor: Actor, org: str, email: str, role: Role, *, now: datetime, team: str | None = None
+    ) -> None: ...
+    def remove_member(
+        self, actor: Actor, org: str, email: str, *, now: datetime, team: str | None = None
+    ) -> None: ...
+
+
+class ChannelDesk(Protocol):
+    """Channels with their health, and the delivery log (services.console_channels.ChannelBoard)."""
+
+    def views(self, actor: Actor) -> list[ChannelView]: ...
+    def deliveries(self, actor: Actor, *, limit: int = 100) -> list[Notification]: ...
+
+
+class SignInDesk(Protocol):
+    """Signing in with a password (pulsewatch.services.signin.SignIn)."""
+
+    def authenticate(self, email: str, password: str, now: datetime) -> Actor:
+        """The signed-in actor; raises LockedOut or AuthenticationFailed (PulseWatchErrors)."""
+        ...
+
+
+CONSOLE_ACTOR = Actor.for_system("console")
+"""Who acts when the database has no accounts: everything is allowed, as before accounts existed."""
+
+
+@dataclass
+class ConsoleServices:
+    """The stored-data services the console's screens use, and who is acting through them.
+
+    Mutable on purpose: `actor` is who the console acts as, for permission checks and the audit log;
+    the login screen replaces it with the signed-in person.
+    """
+
+    incidents: IncidentDesk
+    actor: Actor = field(default=CONSOLE_ACTOR)
+    teams: TeamDesk | None = None
+    """Members and roles (None: the Teams screen says it has no database)."""
+    channels: ChannelDesk | None = None
+    """Alert channels and deliveries (None: the Channels screen says it has no database)."""
+    signin: SignInDesk | None = None
+    """Set when accounts exist (someone can sign in): the console asks who you are before showing
+    anything. None: no accounts, no login, everything allowed."""
