@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, TypeVar
 from pulsewatch.config_heartbeat import check_heartbeat_tokens, heartbeat_check
 from pulsewatch.config_kinds import DEFAULT_CONDITIONS, HTTP_KINDS, KINDS, classify_url, placeholder_problem
 from pulsewatch.config_options import check_defaults, probe_options
-from pulsewatch.config_schema import CheckSection, DefaultsSection, format_duration
+from pulsewatch.config_schema import CheckSection, DefaultsSection
 from pulsewatch.config_yaml import Loc, Report, first_seen, listing, quote, suggest
 from pulsewatch.domain.conditions import Condition, ConditionSyntaxError, parse_condition
+from pulsewatch.domain.durations import compact_duration as format_duration
 from pulsewatch.domain.monitoring import DEFAULT_ORG, Check, HttpOptions
 
 if TYPE_CHECKING:

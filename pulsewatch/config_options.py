@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from pulsewatch.config_kinds import FIELD_KINDS, family_problem, field_problem
-from pulsewatch.config_schema import format_duration
+from pulsewatch.domain.durations import compact_duration as format_duration
 from pulsewatch.domain.monitoring import StreamOptions, TlsOptions
 
 if TYPE_CHECKING:

@@ -79,18 +79,6 @@ def _watch(value: object) -> float:
     return parse_duration(value)
 
 
-def format_duration(seconds: float) -> str:
-    """30.0 → `30s`, 90.0 → `1m30s`, 0.5 → `500ms`: durations as a person writes them."""
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    text, rest = "", seconds
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if rest >= size:
-            text += f"{int(rest // size)}{unit}"
-            rest -= (rest // size) * size
-    if rest or not text:
-        text += f"{rest:g}s"
-    return text
 
 
 def parse_size(value: object) -> int:

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from pulsewatch.domain.durations import compact_duration
 from pulsewatch.domain.monitoring import ProbeResult
 
 if TYPE_CHECKING:
@@ -322,18 +323,6 @@ def with_generated_tokens(checks: Iterable[Check], secret: bytes) -> tuple[Check
     return tuple(done)
 
 
-def compact_duration(seconds: float) -> str:
-    """86400 → `1d`, 5400 → `1h30m`, 0.5 → `500ms`: a duration the way the config writes it."""
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    text, rest = "", seconds
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if rest >= size:
-            text += f"{int(rest // size)}{unit}"
-            rest -= (rest // size) * size
-    if rest or not text:
-        text += f"{rest:g}s"
-    return text
 
 
 def humanize_duration(seconds: float) -> str:

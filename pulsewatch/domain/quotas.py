@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pulsewatch.domain.durations import compact_duration as format_seconds
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -86,18 +88,6 @@ def sms_allowance(plan: Plan, used: int, wanted: int) -> int:
     return max(0, min(wanted, quota - used))
 
 
-def format_seconds(seconds: float) -> str:
-    """30.0 → `30s`, 90.0 → `1m30s`, 0.5 → `500ms`: durations as the config writes them."""
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    text, rest = "", seconds
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if rest >= size:
-            text += f"{int(rest // size)}{unit}"
-            rest -= (rest // size) * size
-    if rest or not text:
-        text += f"{rest:g}s"
-    return text
 
 
 def _count(n: int, noun: str) -> str:
