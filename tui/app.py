@@ -207,9 +207,19 @@ class PulseWatchApp(App[None]):
                         severity="warning")
 
     def _route(self, change: BoardChange) -> None:
+        before = self._feed.board.storage_down
         self._feed.publish(change)
         board = change.board
         self.sub_title = f"{board.engine or 'engine'} · {'running' if board.running else 'stopped'}"
+        outage = board.storage_down
+        if outage is not None:
+            self.sub_title += " · DATABASE UNREACHABLE: results held"
+        if outage is not None and before is None:
+            self.notify(f"The database is unreachable ({outage.error}); the engine keeps probing and "
+                        "holds every result until it is back.", title="Database unreachable",
+                        severity="error", timeout=30, markup=False)
+        elif outage is None and before is not None:
+            self.notify("The database is back; held results are being written.", title="Database restored")
         if change.stopped is None:
             return
         if change.stopped.error and self._crash is None:

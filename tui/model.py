@@ -18,6 +18,8 @@ from pulsewatch.domain.events import (
     EngineStarted,
     EngineStopped,
     HistoryLoaded,
+    StorageDown,
+    StorageRestored,
 )
 from pulsewatch.domain.monitoring import CheckState, Status
 from tui.trends import EMPTY_TREND, Trend
@@ -75,6 +77,8 @@ class Board:
     """Only checks whose history was asked for: the detail screen's data."""
     trends: Mapping[int, Trend] = field(default_factory=lambda: MappingProxyType({}))
     """Latency ring buffers and uptime counts, for checks the console has seen results of."""
+    storage_down: StorageDown | None = None
+    """Set while the engine cannot write to the database (it keeps probing and holds results)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
     histories = dict(board.histories)
     trends = dict(board.trends)
     engine, running, error = board.engine, board.running, board.error
+    storage_down = board.storage_down
     changed: set[int] = set()
     history_changed: set[int] = set()
     reset = False
@@ -157,6 +162,10 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
                 changed.add(cid)
         elif isinstance(event, EngineStopped):
             running, error, stopped = False, event.error, event
+        elif isinstance(event, StorageDown):
+            storage_down = event
+        elif isinstance(event, StorageRestored):
+            storage_down = None
 
     new_board = Board(
         engine=engine,
@@ -165,6 +174,7 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
         views=MappingProxyType(views),
         histories=MappingProxyType(histories),
         trends=MappingProxyType(trends),
+        storage_down=storage_down,
     )
     return BoardChange(new_board, frozenset(changed), frozenset(history_changed), reset, stopped)
 
