@@ -117,4 +117,5 @@ class DetailCommands(ActionProvider):
                                  f"show_range({index})")
         yield PaletteCommand("Run this check now", "Probe it outside its schedule.", "run_now")
         yield PaletteCommand("Pause or resume this check", "Stop or restart its probes.", "toggle_pause")
+        yield PaletteCommand("Silence this check", "Mute its alerts for a while, with a reason.", "silence")
         yield PaletteCommand("Back to the grid", "Close this check's detail.", "back")

@@ -93,6 +93,18 @@ def _teams(context: ConsoleContext) -> Screen[Any]:
     return TeamsScreen(context)
 
 
+def _audit(context: ConsoleContext) -> Screen[Any]:
+    from tui.screens.audit import AuditScreen
+
+    return AuditScreen(context)
+
+
+def _billing(context: ConsoleContext) -> Screen[Any]:
+    from tui.screens.billing import BillingScreen
+
+    return BillingScreen(context)
+
+
 def _incidents(context: ConsoleContext) -> Screen[Any]:
     from tui.screens.incidents import IncidentsScreen
 
@@ -107,6 +119,9 @@ DESTINATIONS: tuple[Destination, ...] = (
     Destination("teams", "Teams", "3", "Members and roles of your organizations.", make=_teams),
     Destination("channels", "Channels", "4", "Alert channels, their health and the delivery log.",
                 make=_channels),
+    Destination("billing", "Billing", "5", "Plan, usage against limits, projected and past invoices.",
+                make=_billing),
+    Destination("audit", "Audit", "6", "Who changed what, when: before and after.", make=_audit),
 )
 """The destinations, in menu order; the first is where the console opens."""
 

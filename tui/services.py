@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from pulsewatch.domain.accounts import MemberView, Organization, Role, User
-    from pulsewatch.domain.alerting import Incident, TimelineEntry
+    from pulsewatch.domain.alerting import Incident, Silence, TimelineEntry
+    from pulsewatch.domain.audit import AuditEntry
     from pulsewatch.domain.notifications import Notification
     from pulsewatch.services.alerting import ChannelView
+    from pulsewatch.services.billing import BillingOverview
 
 
 class IncidentDesk(Protocol):
@@ -30,6 +32,19 @@ class IncidentDesk(Protocol):
     def acknowledge(self, actor: Actor, incident_id: int, note: str, now: datetime) -> Incident: ...
     def resolve(self, actor: Actor, incident_id: int, now: datetime) -> Incident: ...
     def note(self, actor: Actor, incident_id: int, text: str, now: datetime) -> None: ...
+    def add_silence(
+        self,
+        actor: Actor,
+        *,
+        check: str | None,
+        tag: str | None,
+        duration: float,
+        reason: str,
+        now: datetime,
+        org: str | None = None,
+    ) -> Silence:
+        """Silence one check or tag for `duration` seconds; raises PermissionDenied when refused."""
+        ...
 
 
 class TeamDesk(Protocol):
@@ -48,11 +63,29 @@ class TeamDesk(Protocol):
     ) -> None: ...
 
 
+class AuditDesk(Protocol):
+    """The audit log as a person reads it (services.accounts.Accounts): viewing it needs admin."""
+
+    def audit_log(
+        self, actor: Actor, *, org: str | None = None, since: datetime | None = None, limit: int = 200
+    ) -> list[AuditEntry]:
+        """Entries newest first; raises PermissionDenied when the actor may not view the log."""
+        ...
+
+
 class ChannelDesk(Protocol):
     """Channels with their health, and the delivery log (services.console_channels.ChannelBoard)."""
 
     def views(self, actor: Actor) -> list[ChannelView]: ...
     def deliveries(self, actor: Actor, *, limit: int = 100) -> list[Notification]: ...
+
+
+class BillingDesk(Protocol):
+    """One organization's plan, usage, projected and past invoices (services.billing.Billing)."""
+
+    def overview(self, actor: Actor, org: str, now: datetime) -> BillingOverview:
+        """Raises PermissionDenied unless the actor may manage billing there (owners)."""
+        ...
 
 
 class SignInDesk(Protocol):
@@ -81,6 +114,10 @@ class ConsoleServices:
     """Members and roles (None: the Teams screen says it has no database)."""
     channels: ChannelDesk | None = None
     """Alert channels and deliveries (None: the Channels screen says it has no database)."""
+    audit: AuditDesk | None = None
+    """Who changed what (None: the Audit screen says it has no database)."""
+    billing: BillingDesk | None = None
+    """The organization's plan and invoices (None: no plans configured, nothing is billed)."""
     signin: SignInDesk | None = None
     """Set when accounts exist (someone can sign in): the console asks who you are before showing
     anything. None: no accounts, no login, everything allowed."""

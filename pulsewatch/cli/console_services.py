@@ -38,9 +38,12 @@ def console_services(store: SqlStore, config: LoadedConfig | None = None) -> Con
     channels = config.alerting.channels if config is not None else ()
     seats = billing_wiring.billing_gates(config, store).admit_member if config is not None else None
     signin = signin_for(accounts)
+    members = Accounts(accounts, Argon2Hasher(), seat_gate=seats)
     return ConsoleServices(
         incidents=access,
-        teams=Accounts(accounts, Argon2Hasher(), seat_gate=seats),
+        teams=members,
+        audit=members,
         channels=ChannelBoard(access, alerts, channels),
+        billing=billing_wiring.billing_service(config, store) if config and config.plans else None,
         signin=signin if signin.sign_in_required() else None,
     )

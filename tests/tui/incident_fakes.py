@@ -8,10 +8,19 @@ database, so Pilot tests and snapshots run on fixed data.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pulsewatch.domain.accounts import Actor, Permission, PermissionDenied
-from pulsewatch.domain.alerting import Incident, IncidentStatus, Severity, TimelineEntry, TimelineKind
+from pulsewatch.domain.alerting import (
+    Incident,
+    IncidentStatus,
+    Scope,
+    Severity,
+    Silence,
+    TimelineEntry,
+    TimelineKind,
+)
 from pulsewatch.errors import NotFoundError, PulseWatchError
 from tests.tui.fakes import ago
 
@@ -45,6 +54,7 @@ class FakeIncidentDesk:
         }
         self.refuse = refuse
         self.calls: list[tuple[str, ...]] = []
+        self.silences: list[Silence] = []
 
     def incidents(self, actor: Actor, *, open_only: bool = False, limit: int = 100) -> list[Incident]:
         found = sorted(self.by_id.values(), key=lambda i: i.opened_at, reverse=True)
@@ -91,3 +101,25 @@ class FakeIncidentDesk:
             raise PulseWatchError("a note needs some text", title="Empty note")
         self._check(actor, incident_id)
         self._log(incident_id, now, TimelineKind.NOTE, text.strip(), actor)
+
+    def add_silence(
+        self,
+        actor: Actor,
+        *,
+        check: str | None,
+        tag: str | None,
+        duration: float,
+        reason: str,
+        now: datetime,
+        org: str | None = None,
+    ) -> Silence:
+        self.calls.append(("silence", str(check), str(duration), reason, str(org)))
+        if self.refuse:
+            raise PermissionDenied(f"{actor.name} is a viewer in {org} and may not "
+                                   f"{Permission.SILENCE_ALERTS.value} (needs member or above)",
+                                   permission=Permission.SILENCE_ALERTS, role=None)
+        made = Silence(Scope(org=org, checks=(check,) if check else (), tags=(tag,) if tag else ()),
+                       until=now + timedelta(seconds=duration), created_by=actor.name, reason=reason,
+                       created_at=now, id=len(self.silences) + 1)
+        self.silences.append(made)
+        return made

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static, Tab, Tabs
+from textual.worker import Worker, WorkerState
 
 from pulsewatch.domain.events import LoadHistory, RunNow, SetPaused
+from pulsewatch.errors import PulseWatchError
 from tui import chart, render
 from tui.commands import DetailCommands
 from tui.messages import CommandRequested
+from tui.screens.silence_prompt import SilencePrompt, SilenceRequest
 from tui.widgets.history_tables import FlipsTable, ResultsTable
 from tui.widgets.latency_chart import LatencyChart
 
@@ -33,8 +38,19 @@ AGE_TICK_SECONDS = 5.0
 RESULTS_SHOWN = 100
 """Rows in the results table: the newest of the results in the chosen range."""
 
+NO_STORE_SILENCE = "Silences need a database: the console runs without one."
+
 STATUS_CLASSES = tuple(f"-{status}" for status in ("up", "down", "degraded", "paused", "unknown",
                                                     "maintenance"))
+
+
+class SilenceFinished(Message):
+    """A silence was asked of the alerting service: `error` is None when it was made."""
+
+    def __init__(self, done: str, error: PulseWatchError | None = None) -> None:
+        super().__init__()
+        self.done = done
+        self.error = error
 
 
 class DetailScreen(Screen[None]):
@@ -51,6 +67,8 @@ class DetailScreen(Screen[None]):
         Binding("escape", "back", "Back", tooltip="Return to the checks grid.", id="pw.back"),
         Binding("r", "run_now", "Run now", tooltip="Probe this check now.", id="pw.run-now"),
         Binding("p", "toggle_pause", "Pause/resume", tooltip="Pause or resume this check.", id="pw.pause"),
+        Binding("s", "silence", "Silence", tooltip="Mute this check's alerts for a while, with a reason.",
+                id="pw.silence"),
         Binding("left_square_bracket", "shorter_range", "Shorter", tooltip="Chart a shorter range "
                 "(1h, 24h, 7d, 30d).", id="pw.range-shorter"),
         Binding("right_square_bracket", "longer_range", "Longer", tooltip="Chart a longer range, loading "
@@ -227,3 +245,48 @@ class DetailScreen(Screen[None]):
             paused = not view.paused
             verb = "Pausing" if paused else "Resuming"
             self.post_message(CommandRequested(SetPaused(self.check_id, paused), f"{verb} {view.check.name}"))
+
+    # -- silencing ----------------------------------------------------------------------------
+
+    def action_silence(self) -> None:
+        """Ask for a duration and a reason, then silence this check as the signed-in actor."""
+        view = self.view
+        if view is None:
+            return
+        if self._pw.services is None:
+            self.notify(NO_STORE_SILENCE, severity="warning", markup=False)
+            return
+        check = view.check
+
+        def chosen(request: SilenceRequest | None) -> None:
+            if request is not None:
+                self._silence(check.name, check.org, request)
+
+        self.app.push_screen(SilencePrompt(f"Silence {check.name}"), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail-silence")
+    def _silence(self, name: str, org: str, request: SilenceRequest) -> None:
+        services = self._pw.services
+        if services is None:
+            return
+        try:
+            made = services.incidents.add_silence(
+                services.actor, check=name, tag=None, duration=request.seconds, reason=request.reason,
+                now=self._pw.clock(), org=org,
+            )
+        except PulseWatchError as error:  # refusals and bad requests: the person's to fix
+            self.post_message(SilenceFinished("", error))
+            return
+        until = made.until.astimezone(UTC).strftime("%H:%M")
+        self.post_message(SilenceFinished(f"{name} silenced until {until} UTC"))
+
+    def on_silence_finished(self, message: SilenceFinished) -> None:
+        if message.error is not None:
+            self.notify(message.error.message, title=message.error.title, severity="error", markup=False)
+        else:
+            self.notify(message.done, timeout=3, markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # The worker does not stop the app on error (exit_on_error=False): say what broke instead.
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.notify(str(event.worker.error), title="Could not silence", severity="error", markup=False)
