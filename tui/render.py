@@ -236,3 +236,18 @@ def format_uptime(ok: int, total: int) -> str:
 def format_count(count: int) -> str:
     """A count with thousands separators: "10,000"."""
     return f"{count:,}"
+
+
+def next_org(orgs: tuple[str, ...], current: str | None) -> str | None:
+    """The organization after `current`, wrapping round; None when there is nowhere else to go.
+
+    The Teams, Billing and Audit screens show one organization at a time and cycle with `o`.
+    """
+    if len(orgs) < 2 or current not in orgs:
+        return None
+    return orgs[(orgs.index(current) + 1) % len(orgs)]
+
+
+def orgs_hint(orgs: tuple[str, ...]) -> str:
+    """The heading suffix telling a person with several organizations how to see the next one."""
+    return f" · {len(orgs)} organizations, o shows the next" if len(orgs) > 1 else ""

@@ -225,3 +225,20 @@ def test_format_uptime_rounds_down(ok: int, total: int, text: str) -> None:
 def test_format_count_separates_thousands() -> None:
     assert render.format_count(10_000) == "10,000"
     assert render.format_count(7) == "7"
+
+
+class TestOrganizationCycling:
+    """Teams, Billing and Audit show one organization at a time and cycle with `o`."""
+
+    def test_next_wraps_round(self) -> None:
+        assert render.next_org(("a", "b", "c"), "b") == "c"
+        assert render.next_org(("a", "b", "c"), "c") == "a"
+
+    def test_nowhere_to_go(self) -> None:
+        assert render.next_org(("a",), "a") is None
+        assert render.next_org(("a", "b"), "z") is None
+        assert render.next_org(("a", "b"), None) is None
+
+    def test_hint_only_with_several(self) -> None:
+        assert render.orgs_hint(("a",)) == ""
+        assert render.orgs_hint(("a", "b")) == " · 2 organizations, o shows the next"

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Label
 from textual.worker import Worker, WorkerState
 
 from pulsewatch.errors import PulseWatchError
+from tui.render import next_org, orgs_hint
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -139,8 +140,7 @@ class AuditScreen(Screen[None]):
         label = f"Organization: {self._org or 'all'}"
         if message.refusal is None:
             label += f" · {len(message.entries)} entries, newest first"
-        if len(self._orgs) > 1:
-            label += f" · {len(self._orgs)} organizations, o shows the next"
+        label += orgs_hint(self._orgs)
         self.query_one("#audit-org", Label).update(label)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -150,8 +150,9 @@ class AuditScreen(Screen[None]):
 
     def action_next_org(self) -> None:
         """Show the next organization's audit log."""
-        if len(self._orgs) > 1 and self._org in self._orgs:
-            self._org = self._orgs[(self._orgs.index(self._org) + 1) % len(self._orgs)]
+        following = next_org(self._orgs, self._org)
+        if following is not None:
+            self._org = following
             self.action_reload()
 
     def action_reload(self) -> None:

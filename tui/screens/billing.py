@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Stati
 from textual.worker import Worker, WorkerState
 
 from pulsewatch.errors import PulseWatchError
+from tui.render import next_org, orgs_hint
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -206,8 +207,7 @@ class BillingScreen(Screen[None]):
         heading = "You belong to no organization."
         if self._org:
             heading = f"Organization: {self._org}"
-            if len(self._orgs) > 1:
-                heading += f" · {len(self._orgs)} organizations, o shows the next"
+            heading += orgs_hint(self._orgs)
         self.query_one("#billing-org", Label).update(heading)
         plan = self._plan_text(message.overview) if message.overview is not None else ""
         self.query_one("#billing-plan", Label).update(plan)
@@ -258,8 +258,9 @@ class BillingScreen(Screen[None]):
 
     def action_next_org(self) -> None:
         """Show the next organization's billing."""
-        if len(self._orgs) > 1 and self._org in self._orgs:
-            self._org = self._orgs[(self._orgs.index(self._org) + 1) % len(self._orgs)]
+        following = next_org(self._orgs, self._org)
+        if following is not None:
+            self._org = following
             self.action_reload()
 
     def action_reload(self) -> None:

@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from pulsewatch.domain.accounts import Permission
 from pulsewatch.errors import PulseWatchError
+from tui.render import next_org, orgs_hint
 from tui.screens.member_dialogs import ConfirmDialog, InviteDialog, RoleDialog
 
 if TYPE_CHECKING:
@@ -150,8 +151,7 @@ class TeamsScreen(Screen[None]):
         label = "You belong to no organization."
         if self._org:
             label = f"Organization: {self._org} · {len(message.members)} memberships"
-            if len(self._orgs) > 1:
-                label += f" · {len(self._orgs)} organizations, o shows the next"
+            label += orgs_hint(self._orgs)
         self.query_one("#teams-org", Label).update(label)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -254,8 +254,9 @@ class TeamsScreen(Screen[None]):
 
     def action_next_org(self) -> None:
         """Show the next organization's members."""
-        if len(self._orgs) > 1 and self._org in self._orgs:
-            self._org = self._orgs[(self._orgs.index(self._org) + 1) % len(self._orgs)]
+        following = next_org(self._orgs, self._org)
+        if following is not None:
+            self._org = following
             self.action_reload()
 
     def action_reload(self) -> None:
