@@ -6,6 +6,15 @@ get the database between any two of them (trio's CapacityLimiter is fair: waiter
 order). Delete batches are also spaced by `pause`, so pruning a large backlog is a trickle rather
 than a wave of locks. Several engines may run this at once: the store's work is idempotent.
 
+How long raw results stay is decided per organization: its plan's `retention_days` when its
+subscription is on a plan that sets one — longer or shorter than `retention.raw`, the plan decides —
+else `retention.raw`. The composition hands in `engine.storage.plan_prune.PlanRetentionRollups` as
+the store then; it prunes the same way, in the same small batches, one target per retention.
+
+A pass ends by metering seats (billing): every organization's member count recorded as the UTC
+day's high-water mark (engine.storage.billing_store), one short call; engines doing it at once
+leave the same figure, not a sum.
+
 A failing database is logged and retried at the next interval; it never stops the engine.
 """
 
@@ -14,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC
 from typing import TYPE_CHECKING, Protocol, TypeVar, TypeVarTuple, Unpack
 
 import trio
@@ -22,7 +32,7 @@ from pulsewatch.errors import StorageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
+    from datetime import date, datetime
 
     from engine.offload import RunSync
     from engine.storage.rollup_store import PruneBatch, PruneTarget, RollupWork
@@ -69,6 +79,14 @@ class MaintenanceStore(Protocol):
         ...
 
 
+class SeatMeter(Protocol):
+    """What maintenance needs to meter seats (engine.storage.billing_store.SqlBillingStore)."""
+
+    def record_seats(self, day: date) -> int:
+        """Record each organization's members as `day`'s high-water mark; returns organizations."""
+        ...
+
+
 @dataclass
 class MaintenanceStats:
     """What maintenance has done since the engine started (updated on the trio thread only)."""
@@ -77,6 +95,8 @@ class MaintenanceStats:
     buckets_written: int = 0
     rows_pruned: int = 0
     errors: int = 0
+    seats_metered: int = 0
+    """Organizations whose seats the latest pass recorded."""
     last_pass_s: float = 0.0
     """Wall time of the latest complete pass, in seconds."""
 
@@ -93,6 +113,7 @@ class Maintenance:
         run_sync: how blocking calls reach a worker thread (engine.offload).
         prune_batch: rows per delete batch.
         pause: seconds between delete batches.
+        seats: where each pass records the organizations' seats used (billing); None: not metered.
     """
 
     def __init__(
@@ -106,6 +127,7 @@ class Maintenance:
         run_sync: RunSync = trio.to_thread.run_sync,
         prune_batch: int = PRUNE_BATCH,
         pause: float = PRUNE_PAUSE,
+        seats: SeatMeter | None = None,
     ) -> None:
         self.stats = MaintenanceStats()
         self._store = store
@@ -116,6 +138,7 @@ class Maintenance:
         self._run_sync = run_sync
         self._prune_batch = prune_batch
         self._pause = pause
+        self._seats = seats
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """A pass now, then one every `retention.interval` seconds, until cancelled.
@@ -132,11 +155,14 @@ class Maintenance:
             await trio.sleep_until(next_at)
 
     async def run_once(self) -> None:
-        """One pass: all pending roll-up work, then every prune target until done."""
+        """One pass: all pending roll-up work, every prune target until done, then seats."""
         started = time.monotonic()
         try:
             written = await self._roll_up()
             pruned = await self._prune()
+            if self._seats is not None:
+                day = self._wall_clock().astimezone(UTC).date()
+                self.stats.seats_metered = await self._call(self._seats.record_seats, day)
         except StorageError as exc:
             self.stats.errors += 1
             log.warning("storage maintenance failed: %s", exc, extra={"engine": self._engine})

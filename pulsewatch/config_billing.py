@@ -133,7 +133,8 @@ def require_within_plans(config: LoadedConfig) -> None:
 
 
 def _plan_problems(report: Report, base: Loc, plan: PlanConfig, currency: str) -> bool:
-    """Report another currency or a trial/grace that is not whole days; True when there was one."""
+    """Report another currency, or a trial, grace or retention that is not whole days; True when
+    there was one."""
     found = False
     for field, money in (
         (("price",), plan.price),
@@ -154,6 +155,12 @@ def _plan_problems(report: Report, base: Loc, plan: PlanConfig, currency: str) -
         if seconds is not None and seconds % _DAY:
             report.add((*base, name), "expected whole days, like 14d (billing counts days)")
             found = True
+    retention = plan.limits.retention
+    if retention is not None and retention % _DAY:  # durations are positive: at least 1d
+        report.add(
+            (*base, "limits", "retention"), "expected whole days, like 30d (raw results are kept by the day)"
+        )
+        found = True
     return found
 
 

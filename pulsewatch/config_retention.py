@@ -12,7 +12,8 @@ retention:
 ```
 
 Every field is optional. Pruning never removes data a coarser level has not been built from yet,
-so any combination of values is safe. Plans may later cap `raw` per organization.
+so any combination of values is safe. A plan's `limits.retention` replaces `raw` for the organizations
+on it (engine.storage.plan_prune).
 
 This module imports only pydantic, not `config_schema` (which imports it for `ConfigFile`), so the
 duration parser is reached lazily and the section repeats `Section`'s settings.

@@ -13,6 +13,8 @@ Implements `pulsewatch.services.api_checks.ApiCheckPort`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -63,6 +65,19 @@ class SqlApiStore:
 
     def __init__(self, sql: SqlStore) -> None:
         self._sql = sql
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A change of checks decided on what it reads: one transaction that cannot be overtaken.
+
+        SQLite takes the write lock at BEGIN (`BEGIN IMMEDIATE`, waiting its busy timeout): a deferred
+        transaction that reads first fails with "database is locked" when another writer (the
+        recorder, the notifier) commits between its read and its write. MySQL keeps REPEATABLE READ,
+        whose locking read (`org_checks`) also locks the gap new checks would go into.
+        """
+        atomic = self._sql.atomic() if self._sql.is_mysql else self._sql.atomic(claim=True)
+        with self._sql.session("change checks in"), atomic:
+            yield
 
     # -- check lists ----------------------------------------------------------------------------
 
@@ -117,6 +132,19 @@ class SqlApiStore:
             ]
             states = self._states([c.id for c in checks if c.id is not None])
         return [(c, states.get(c.id or 0) or CheckState(check_id=c.id or 0)) for c in checks]
+
+    def org_checks(self, org: str) -> list[Check]:
+        """Every check of `org` (the file's and the API's), by name: what the plan's limits count.
+
+        On MySQL the read locks the organization's check rows and the index gap after them until the
+        caller's transaction ends, so two engines admitting a check to the same organization at once
+        take turns and the second counts the first's (SQLite serializes writers by itself).
+        """
+        with self._sql.session("read checks from"):
+            query = CheckRecord.select().where(CheckRecord.org == org).order_by(CheckRecord.name)
+            if self._sql.is_mysql:
+                query = query.for_update()
+            return [r.to_domain() for r in query]
 
     # -- API-owned checks -----------------------------------------------------------------------
 

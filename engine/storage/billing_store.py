@@ -5,6 +5,11 @@ n = n + excluded.n` on SQLite, `ON DUPLICATE KEY UPDATE n = n + VALUES(n)` on My
 engines add to the same row at once and no count is lost or counted twice. The recorder adds its
 batch's probe counts inside the transaction that writes the results (`metering`), so the counters
 and the results table always agree.
+
+Seats are a figure, not a count: each engine's maintenance pass records every organization's member
+count for the UTC day as a high-water mark (`n = MAX(n, new)` on SQLite, `GREATEST` on MySQL), so
+engines recording the same members again and again — or at once — leave the day's peak, never a sum.
+`usage` takes the peak of such metrics (`PEAK_METRICS`) over a period, and the sum of the others.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from typing import Any
 
 from peewee import EXCLUDED, fn
 
+from engine.storage.accounts_records import MembershipRecord, OrganizationRecord
 from engine.storage.alerting_records import NotificationRecord
 from engine.storage.billing_records import InvoiceLineRecord, InvoiceRecord, SubscriptionRecord, UsageRecord
 from engine.storage.records import TEXT_LIMIT, CheckRecord, database
 from engine.storage.store import SqlStore
 from pulsewatch.domain.billing import Subscription
-from pulsewatch.domain.invoicing import Invoice
+from pulsewatch.domain.invoicing import PEAK_METRICS, SEATS, Invoice
 from pulsewatch.domain.money import BillingError
 from pulsewatch.domain.monitoring import Check
 from pulsewatch.domain.notifications import DeliveryStatus
@@ -102,12 +108,38 @@ class SqlBillingStore:
     def usage(self, org: str, start: date, end: date) -> dict[str, int]:
         with self._sql.session("read usage from"):
             query = (
-                UsageRecord.select(UsageRecord.metric, fn.SUM(UsageRecord.n))
+                UsageRecord.select(UsageRecord.metric, fn.SUM(UsageRecord.n), fn.MAX(UsageRecord.n))
                 .where(UsageRecord.org == org, UsageRecord.day >= start, UsageRecord.day < end)
                 .group_by(UsageRecord.metric)
             )
-            rows: Any = query.tuples()  # (metric, sum) tuples; the stubs type rows as records
-            return {metric: int(total) for metric, total in rows if total}  # a taken-back count is 0
+            rows: Any = query.tuples()  # (metric, sum, max) tuples; the stubs type rows as records
+            found = {metric: int(peak if metric in PEAK_METRICS else total) for metric, total, peak in rows}
+            return {metric: n for metric, n in found.items() if n}  # a taken-back count is 0
+
+    def record_seats(self, day: date) -> int:
+        """Raise each organization's `seats` figure for `day` to its distinct members now (a
+        high-water mark: recording the same figure twice, from two engines at once, changes
+        nothing). Every organization is recorded, those without members as 0.
+
+        Returns:
+            How many organizations were recorded.
+        """
+        # claim: SQLite takes the write lock at BEGIN, or a writer committing between this read and
+        # the upsert would fail it with "database is locked"; MySQL reads the latest commits.
+        with self._sql.session("count seats in"), self._sql.atomic(claim=True):
+            members: Any = (
+                MembershipRecord.select(MembershipRecord.org, fn.COUNT(MembershipRecord.user_id.distinct()))
+                .group_by(MembershipRecord.org)
+                .tuples()
+            )
+            slugs: Any = OrganizationRecord.select(OrganizationRecord.slug).tuples()
+            seats = {str(org): 0 for (org,) in slugs}
+            seats.update((str(org), int(n)) for org, n in members)
+            # Sorted: every engine locks the rows in the same order, so two of them never deadlock.
+            rows = [(org, day.isoformat(), SEATS, n) for org, n in sorted(seats.items())]
+            if rows:
+                database.cursor().executemany(self._peak_upsert, rows)
+        return len(rows)
 
     def _increment(self, org: str, day: date, metric: str, n: int) -> None:
         database.cursor().executemany(self._upsert, [(org, day.isoformat(), metric, n)])
@@ -123,6 +155,21 @@ class SqlBillingStore:
             insert = insert.on_conflict(
                 conflict_target=[UsageRecord.org, UsageRecord.day, UsageRecord.metric],
                 update={UsageRecord.n: UsageRecord.n + EXCLUDED.n},
+            )
+        sql: str = insert.sql()[0]
+        return sql
+
+    @functools.cached_property
+    def _peak_upsert(self) -> str:
+        """`INSERT ... n = the larger of n and the new n` as SQL text with one row of placeholders."""
+        insert = UsageRecord.insert(org="", day="", metric="", n=0)
+        if self._sql.is_mysql:
+            peak = fn.GREATEST(UsageRecord.n, fn.VALUES(UsageRecord.n))
+            insert = insert.on_conflict(update={UsageRecord.n: peak})
+        else:  # SQLite's MAX with two arguments is the scalar maximum, not the aggregate
+            insert = insert.on_conflict(
+                conflict_target=[UsageRecord.org, UsageRecord.day, UsageRecord.metric],
+                update={UsageRecord.n: fn.MAX(UsageRecord.n, EXCLUDED.n)},
             )
         sql: str = insert.sql()[0]
         return sql

@@ -59,8 +59,8 @@ class PlanLimits:
         seats: members included (a hard limit unless the plan prices extra seats).
         channels: most distinct alert channels the organization's checks notify.
         sms_per_month: SMS notifications included per billing period.
-        retention_days: how long raw results are kept for the organization (shown; the engine's
-            `retention:` setting applies to every organization alike).
+        retention_days: how long raw results are kept for the organization, instead of the
+            engine's `retention.raw` (longer or shorter; see `quotas.raw_retention`).
     """
 
     checks: int | None = None

@@ -5,7 +5,10 @@ The lines read like a bill a person can check:
   - plan fee: the price of the plan the period started on, and its extra seats, for the full period;
   - a plan (or seat) change on day k of N: a proration credit of the old price for days k..N and a
     proration charge of the new price for the same days;
-  - overage: SMS beyond the plan's allowance, at the plan's SMS price;
+  - overage: SMS beyond the plan's allowance, at the plan's SMS price; and seats beyond those the
+    history billed, when the engines metered more members at the period's peak than the
+    subscription recorded — the difference, at the seat price, for the full period (a true-up: the
+    peak has no date to pro-rate from, and seats the history billed are never billed twice);
   - credit: a trial period waives everything.
 
 Pro-rating is cumulative, which is what makes it exact: the part of a price for days [a, b) of N is
@@ -107,10 +110,12 @@ class Invoice:
 
 @dataclass(frozen=True)
 class PeriodUsage:
-    """What an organization used in a period: probes run and notifications sent by channel kind."""
+    """What an organization used in a period: probes run, notifications sent by channel kind, and
+    the most members it had on any day (the metered peak of seats; 0 when nothing was metered)."""
 
     probes: int = 0
     notifications: Mapping[str, int] = field(default_factory=dict)
+    seats: int = 0
 
     @property
     def sms(self) -> int:
@@ -193,6 +198,7 @@ def build_invoice(
     last_plan = _plan(plans, history[-1].plan)
     if last_plan is not None:
         lines += _overage_lines(last_plan, usage, currency)
+        lines += _seat_overage_lines(last_plan, history, usage.seats, currency)
     if sub.trial_end is not None and sub.trial_end >= sub.period_end:
         subtotal = total((line.amount for line in lines), currency)
         if subtotal.amount:
@@ -286,6 +292,29 @@ def _overage_lines(plan: Plan, usage: PeriodUsage, currency: str) -> list[Invoic
     ]
 
 
+def _seat_overage_lines(
+    plan: Plan, history: tuple[PeriodChange, ...], peak: int, currency: str
+) -> list[InvoiceLine]:
+    """Extra seats of the period's metered peak beyond the most extra seats its history billed."""
+    price = plan.overage.seat
+    if price is None:
+        return []
+    extra = plan.extra_seats(peak) - max(plan.extra_seats(change.seats) for change in history)
+    if extra <= 0:
+        return []
+    return [
+        _line(
+            LineKind.OVERAGE,
+            f"{extra} extra seat{'s' * (extra != 1)} beyond those billed ({peak} members at the "
+            "period's peak), full period",
+            (price * extra).quantized(),
+            currency,
+            extra,
+            price,
+        )
+    ]
+
+
 def _line(
     kind: LineKind, text: str, amount: Money, currency: str, quantity: int = 1, unit: Money | None = None
 ) -> InvoiceLine:
@@ -311,6 +340,11 @@ def _span(start: date, end: date) -> str:
 
 PROBES = "probes"
 """The usage counter of probe results recorded."""
+SEATS = "seats"
+"""The usage figure of members in the organization: per day its high-water mark, over a period the
+peak of those days (never a sum: the engines record the same members again and again)."""
+PEAK_METRICS = frozenset({SEATS})
+"""Metrics whose daily figures are maxima to take the peak of, not counts to add up."""
 _NOTIFIED = "notifications."
 
 
@@ -322,4 +356,4 @@ def notification_metric(kind: str) -> str:
 def usage_from_counters(counters: Mapping[str, int]) -> PeriodUsage:
     """A period's usage from its counters (metric name → total)."""
     notified = {m[len(_NOTIFIED) :]: n for m, n in counters.items() if m.startswith(_NOTIFIED)}
-    return PeriodUsage(probes=counters.get(PROBES, 0), notifications=notified)
+    return PeriodUsage(probes=counters.get(PROBES, 0), notifications=notified, seats=counters.get(SEATS, 0))

@@ -2,7 +2,8 @@
 
 Pure decisions with messages that name the plan and the limit ("plan starter allows 50 checks; acme
 would have 51"). The config loader places each violation at the offending line; the services raise
-them as `QuotaExceeded`; the notifier asks `sms_allowance` before sending an SMS.
+them as `QuotaExceeded`; the notifier asks `sms_allowance` before sending an SMS; the engine's
+maintenance asks `raw_retention` how long to keep each organization's raw results.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from pulsewatch.domain.durations import compact_duration as format_seconds
 
-if TYPE_CHECKING:
-    from collections.abc import Sequence
+_DAY = 86400.0
 
-    from pulsewatch.domain.billing import Plan
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from pulsewatch.domain.billing import Plan, Subscription
     from pulsewatch.domain.monitoring import Check
 
 
@@ -88,6 +91,18 @@ def sms_allowance(plan: Plan, used: int, wanted: int) -> int:
     return max(0, min(wanted, quota - used))
 
 
+
+
+def raw_retention(subscriptions: Iterable[Subscription], plans: Mapping[str, Plan]) -> dict[str, float]:
+    """How long each organization's raw probe results are kept, in seconds, where its plan says:
+    the organizations whose subscription is on a plan with `retention_days` (longer or shorter than
+    the engine's `retention.raw`, which applies to every other organization)."""
+    found = {}
+    for sub in subscriptions:
+        plan = plans.get(sub.plan) if sub.plan is not None else None
+        if plan is not None and plan.limits.retention_days is not None:
+            found[sub.org] = plan.limits.retention_days * _DAY
+    return found
 
 
 def _count(n: int, noun: str) -> str:

@@ -105,6 +105,10 @@ class Billing:
     def overview(self, actor: Actor, org: str, now: datetime) -> BillingOverview:
         """The plan, usage against each limit this period, the projected invoice and past invoices.
 
+        Seats are the most members the organization had on any day of the period: the engines'
+        metered peak, or today's members when more (today may not be metered yet). Checks and
+        channels are what it has now.
+
         Raises:
             NotFoundError: no such organization.
             PermissionDenied: the actor may not manage billing there.
@@ -117,11 +121,14 @@ class Billing:
         running = sub is not None and not sub.ended
         counters = self._store.usage(org, sub.period_start, sub.period_end) if sub and running else {}
         usage = usage_from_counters(counters)
+        # Seats: the period's metered peak, and today's members — the figure today's metering has
+        # reached or will reach (before the engines' first pass of the day, it is all there is).
+        usage = replace(usage, seats=max(usage.seats, len(self._members_of(org))))
         checks = self._store.checks_of(org)
         limits = plan.limits if plan is not None else None
         meters = (
             Meter("checks", len(checks), limits.checks if limits else None),
-            Meter("seats", len(self._members_of(org)), limits.seats if limits else None),
+            Meter("seats", usage.seats, limits.seats if limits else None),
             Meter("channels", len(channels_used(checks)), limits.channels if limits else None),
             Meter("sms", usage.sms, limits.sms_per_month if limits else None),
             Meter("probes", usage.probes),
@@ -317,6 +324,8 @@ class Billing:
         """Close every period that has ended by `today`; the next period starts with today's members."""
         issued = []
         while not sub.ended and sub.period_end <= today:
+            # Seats at their metered peak: a day no engine metered adds nothing, and what the
+            # subscription's history billed stands (the invoice only adds seats beyond it).
             counters = self._store.usage(sub.org, sub.period_start, sub.period_end)
             invoice = build_invoice(
                 sub,

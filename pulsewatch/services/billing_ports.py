@@ -38,7 +38,8 @@ class BillingStore(Protocol):
         ...
 
     def usage(self, org: str, start: date, end: date) -> dict[str, int]:
-        """The organization's counters summed over days [start, end): metric → total."""
+        """The organization's usage over days [start, end): metric → the counters' sum, or for the
+        high-water figures of `invoicing.PEAK_METRICS` (seats) the largest day's."""
         ...
 
     def add_usage(self, increments: Sequence[tuple[str, date, str, int]]) -> None:

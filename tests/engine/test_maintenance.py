@@ -4,7 +4,7 @@ tests/storage)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, TypeVar, TypeVarTuple, Unpack
 
 import pytest
@@ -166,6 +166,37 @@ class TestPass:
         assert (keeper.stats.errors, keeper.stats.passes) == (1, 1)
         assert store.times("prune_targets") == [60.0]
         assert "database is locked" in caplog.text
+
+
+@dataclass
+class FakeSeats:
+    """A SeatMeter that logs the day it is asked to record, with the trio time."""
+
+    calls: list[tuple[float, date]] = field(default_factory=list)
+
+    def record_seats(self, day: date) -> int:
+        self.calls.append((trio.current_time(), day))
+        return 3
+
+
+class TestSeats:
+    @bounded(1000)
+    async def test_each_pass_ends_by_recording_the_utc_days_seats(self, autojump_clock: MockClock) -> None:
+        store, seats = FakeRollups(works_per_pass=0, batches_per_target=1), FakeSeats()
+        keeper = Maintenance(
+            store, RetentionSettings(interval=60.0), write_limiter=trio.CapacityLimiter(1),
+            wall_clock=trio_wall_clock, run_sync=run_inline, seats=seats,
+        )  # fmt: skip
+
+        async with trio.open_nursery() as nursery:
+            await nursery.start(keeper.run)
+            await trio.sleep(90)
+            nursery.cancel_scope.cancel()
+
+        today = trio_wall_clock().astimezone(UTC).date()
+        assert seats.calls == [(0.0, today), (60.0, today)]
+        assert store.calls[-1][1] == "prune_batch after 0"  # seats come after the storage work
+        assert keeper.stats.seats_metered == 3
 
 
 class TestInTheEngine:

@@ -1,5 +1,6 @@
 """Metering is exact with several engines: two real `pulsewatch engine` processes on one MariaDB database
-write results at once; the probe counters equal the results rows, per organization."""
+write results at once; the probe counters equal the results rows, per organization, and the seats both
+engines record are each organization's members (a high-water mark, never their sum)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def config(base_url: str) -> str:
         "engine:", "  lease: 5s",
         "plans:", "  - name: team", "    price: 49.00 USD", "    limits: {checks: 50}",
         "organizations:",
-        "  - slug: acme", "    plan: team", "    members: [{email: ana@acme.test, role: owner}]",
+        "  - slug: acme", "    plan: team",
+        "    members: [{email: ana@acme.test, role: owner}, {email: bo@acme.test, role: member}]",
         "  - slug: beta", "    members: [{email: bea@beta.test, role: owner}]",
         "checks:",
     ]  # fmt: skip
@@ -69,6 +71,14 @@ def probes_by_org() -> dict[str, int]:
     return {str(org): int(str(n)) for org, n in rows}
 
 
+def seats_by_org() -> dict[str, list[int]]:
+    rows = query("SELECT org, n FROM usage_counters WHERE metric = 'seats' ORDER BY org, day")
+    found: dict[str, list[int]] = {}
+    for org, n in rows:
+        found.setdefault(str(org), []).append(int(str(n)))
+    return found
+
+
 def engines_writing() -> bool:
     rows = query("SELECT COUNT(DISTINCT engine) FROM results")
     return int(str(rows[0][0])) == 2
@@ -83,6 +93,8 @@ def test_two_engines_count_exactly_what_they_write(tmp_path: Path) -> None:
         # The schema first, as a deployment does: two engines creating it at once is not what this tests.
         upgraded = run_cli("db", "upgrade", "-c", str(path), cwd=tmp_path, env=env)
         assert upgraded.returncode == 0, upgraded.stderr
+        applied = run_cli("config", "apply", "-c", str(path), cwd=tmp_path, env=env)  # members: seats
+        assert applied.returncode == 0, applied.stderr
         engines = [EngineProcess(name, path, tmp_path, env).start() for name in ("meter-1", "meter-2")]
         try:
             wait_for(
@@ -99,5 +111,7 @@ def test_two_engines_count_exactly_what_they_write(tmp_path: Path) -> None:
     written = results_by_org()
     assert set(written) == {"acme", "beta"}
     assert probes_by_org() == written
+    days = len(seats_by_org()["acme"])  # one row per UTC day the engines ran (two around midnight)
+    assert seats_by_org() == {"acme": [2] * days, "beta": [1] * days}
     finished = sum(e.stopped_summary()["results_written"] for e in engines)
     assert finished == sum(written.values())

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from pulsewatch.domain.accounts import Membership, Organization, Role, User
 from pulsewatch.domain.billing import OveragePrices, Plan, PlanLimits, Subscription
-from pulsewatch.domain.invoicing import Invoice
+from pulsewatch.domain.invoicing import PEAK_METRICS, SEATS, Invoice
 from pulsewatch.domain.money import BillingError, Money
 from pulsewatch.domain.monitoring import Check
 from tests.unit.accounts_fakes import MemoryAccountsStore
@@ -71,8 +71,14 @@ class MemoryBillingStore:
         totals: dict[str, int] = {}
         for (o, day, metric), n in self.counters.items():
             if o == org and start <= day < end:
-                totals[metric] = totals.get(metric, 0) + n
+                before = totals.get(metric, 0)
+                totals[metric] = max(before, n) if metric in PEAK_METRICS else before + n
         return {metric: n for metric, n in totals.items() if n}
+
+    def record_seats(self, org: str, day: date, seats: int) -> None:
+        """What the engines' seat metering leaves: the day's high-water mark of members."""
+        key = (org, day, SEATS)
+        self.counters[key] = max(self.counters.get(key, 0), seats)
 
     def add_usage(self, increments: Sequence[tuple[str, date, str, int]]) -> None:
         for org, day, metric, n in increments:

@@ -123,6 +123,13 @@ def march(*changes: tuple[str, str | None, int]) -> Subscription:
     return Subscription("acme", SubscriptionStatus.ACTIVE, D("2025-03-01"), D("2025-04-01"), 1, history)
 
 
+def team_march(seats: int, *changes: tuple[str, str | None, int]) -> Subscription:
+    """March 2025 on team (5 seats included, 5.00 per extra seat) with `seats`, then `changes`."""
+    first = PeriodChange(D("2025-03-01"), "team", seats)
+    history = (first, *(PeriodChange(D(d), p, s) for d, p, s in changes))
+    return Subscription("acme", SubscriptionStatus.ACTIVE, D("2025-03-01"), D("2025-04-01"), 1, history)
+
+
 def lines_of(sub: Subscription, sms: int = 0) -> list[tuple[str, str]]:
     invoice = build_invoice(
         sub,
@@ -188,6 +195,42 @@ class TestInvoiceLines:
     )
     def test_lines(self, sub: Subscription, sms: int, expected: list[tuple[str, str]]) -> None:
         assert lines_of(sub, sms) == expected
+
+    @pytest.mark.parametrize(
+        ("sub", "peak", "expected"),
+        [
+            # team includes 5 seats and sells more at 5.00; starter sells none.
+            (march(), 9, [("plan fee", "19.00")]),  # a hard seat limit: nothing to bill beyond it
+            (team_march(5), 0, [("plan fee", "49.00")]),  # nothing metered: the history stands
+            (team_march(5), 5, [("plan fee", "49.00")]),
+            (team_march(5), 7, [("plan fee", "49.00"), ("overage", "10.00")]),  # 2 unrecorded, full period
+            (team_march(7), 7, [("plan fee", "49.00"), ("plan fee", "10.00")]),  # billed already: never twice
+            (team_march(7), 8, [("plan fee", "49.00"), ("plan fee", "10.00"), ("overage", "5.00")]),
+            (  # 2 extra seats from day 21: the peak of 7 was billed pro-rata by the history
+                team_march(5, ("2025-03-21", "team", 7)),
+                7,
+                [("plan fee", "49.00"), ("proration charge", "3.55")],
+            ),
+            (  # the history's most extra seats (2) count, whichever day they were billed from
+                team_march(5, ("2025-03-21", "team", 7)),
+                9,
+                [("plan fee", "49.00"), ("proration charge", "3.55"), ("overage", "10.00")],
+            ),
+            (  # canceled on the 21st: no plan left to sell seats at
+                team_march(5, ("2025-03-21", None, 0)),
+                9,
+                [("plan fee", "49.00"), ("proration credit", "-17.39")],
+            ),
+        ],
+    )
+    def test_seats_beyond_those_billed_at_the_metered_peak(
+        self, sub: Subscription, peak: int, expected: list[tuple[str, str]]
+    ) -> None:
+        invoice = build_invoice(
+            sub, PLANS, PeriodUsage(seats=peak), number="n", currency="USD", issued_on=sub.period_end
+        )
+        assert total((line.amount for line in invoice.lines), "USD") == invoice.total
+        assert [(line.kind.value, str(line.amount.amount)) for line in invoice.lines] == expected
 
     def test_a_month_on_two_plans_costs_each_for_its_days(self) -> None:
         sub = march(("2025-03-11", "team", 3))

@@ -3,7 +3,8 @@
 - a total is never negative, and the lines add up to it exactly;
 - every amount on an invoice is in the invoice's currency; mixing currencies raises;
 - pro-rating a full period gives the full price, and splitting a period creates no money;
-- an invoice costs each plan for the days it was in effect, to the cent, plus overage.
+- an invoice costs each plan for the days it was in effect, to the cent, plus overage (SMS beyond the
+  allowance; seats of the metered peak beyond the most the history billed, for the full period).
 """
 
 from __future__ import annotations
@@ -73,7 +74,11 @@ def billed_periods(draw: st.DrawFn) -> tuple[Subscription, dict[str, Plan], Peri
         tuple(history),
         start + timedelta(days=days) if trial else None,
     )
-    usage = PeriodUsage(probes=draw(st.integers(0, 10**9)), notifications={"sms": draw(st.integers(0, 2000))})
+    usage = PeriodUsage(
+        probes=draw(st.integers(0, 10**9)),
+        notifications={"sms": draw(st.integers(0, 2000))},
+        seats=draw(st.integers(0, 30)),
+    )
     return sub, plan_map, usage, currency
 
 
@@ -111,6 +116,9 @@ def test_each_plan_is_billed_for_its_own_days(
     last = plan_map.get(sub.history[-1].plan or "")
     if last is not None and last.overage.sms is not None and last.limits.sms_per_month is not None:
         expected += (last.overage.sms * max(0, usage.sms - last.limits.sms_per_month)).quantized()
+    if last is not None and last.overage.seat is not None:
+        billed = max(last.extra_seats(c.seats) for c in sub.history)
+        expected += (last.overage.seat * max(0, last.extra_seats(usage.seats) - billed)).quantized()
     assert invoice.total == expected
 
 

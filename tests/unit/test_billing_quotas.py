@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,12 +12,20 @@ import pytest
 
 from pulsewatch.config import parse_config
 from pulsewatch.config_billing import billing_config, require_within_plans
-from pulsewatch.domain.billing import OveragePrices, Plan, PlanLimits
+from pulsewatch.domain.billing import (
+    OveragePrices,
+    PeriodChange,
+    Plan,
+    PlanLimits,
+    Subscription,
+    SubscriptionStatus,
+)
 from pulsewatch.domain.monitoring import Check
 from pulsewatch.domain.quotas import (
     channel_kind,
     check_violations,
     format_seconds,
+    raw_retention,
     seat_refusal,
     sms_allowance,
 )
@@ -28,6 +37,29 @@ def check(name: str, interval: float = 60.0, notify: tuple[str, ...] = ()) -> Ch
     return Check(
         name=name, url=f"http://127.0.0.1/{name}", kind="http", org="acme", interval=interval, notify=notify
     )
+
+
+class TestRawRetention:
+    def test_only_a_running_plan_with_a_retention_says(self) -> None:
+        plans = {
+            "short": Plan("short", usd("9.00"), PlanLimits(retention_days=3)),
+            "long": Plan("long", usd("99.00"), PlanLimits(retention_days=90)),
+            "plain": Plan("plain", usd("19.00")),
+        }
+        march = date(2025, 3, 1)
+
+        def sub(org: str, *history: tuple[int, str | None]) -> Subscription:
+            changes = tuple(PeriodChange(date(2025, 3, day), plan, 1) for day, plan in history)
+            return Subscription(org, SubscriptionStatus.ACTIVE, march, date(2025, 4, 1), 1, changes)
+
+        subs = [
+            sub("a", (1, "short")),
+            sub("b", (1, "short"), (9, "long")),  # the plan in effect now counts
+            sub("c", (1, "plain")),
+            sub("d", (1, "long"), (9, None)),  # canceled
+            sub("e", (1, "gone")),  # a plan no longer in the config
+        ]
+        assert raw_retention(subs, plans) == {"a": 3 * 86400.0, "b": 90 * 86400.0}
 
 
 class TestCheckViolations:
@@ -187,6 +219,7 @@ class TestConfig:
             ),
             ("seat: 5.00 USD", "seat: 5.00 GBP", "plans[1].overage.seat: every plan must use one currency"),
             ("trial: 14d", "trial: 36h", "plans[1].trial: expected whole days"),
+            ("retention: 30d", "retention: 36h", "plans[1].limits.retention: expected whole days"),
             (
                 "price: 19.00 USD",
                 "price: 19.005 USD",

@@ -116,6 +116,35 @@ class TestOverview:
         assert o.projected.total == usd("19.00")
         assert (o.invoices, o.blocked) == ((), None)
 
+    @pytest.mark.parametrize(
+        ("metered", "expected"),
+        [
+            ({}, 2),  # nothing metered yet (today before the engines' first pass): the members now
+            ({"2025-03-02": 1}, 2),  # the metered days were lower: today's members are the peak
+            ({"2025-03-02": 5, "2025-03-09": 3}, 5),  # two people left since the peak on the 2nd
+            ({"2025-02-27": 9, "2025-04-01": 9}, 2),  # days outside the period do not count
+        ],
+    )
+    def test_seats_are_the_period_peak_of_what_the_engines_metered(
+        self, world: World, metered: dict[str, int], expected: int
+    ) -> None:
+        world.subscribe()
+        for day, seats in metered.items():
+            world.store.record_seats("acme", D(day), seats)
+        o = world.billing.overview(world.owner(), "acme", at("2025-03-15"))
+        assert {m.name: m.used for m in o.meters}["seats"] == expected
+
+    def test_the_projected_invoice_bills_seats_beyond_those_recorded(self) -> None:
+        world = World(plan="team", members=5)
+        world.subscribe("team")
+        world.store.record_seats("acme", D("2025-03-04"), 7)
+        o = world.billing.overview(world.owner(), "acme", at("2025-03-15"))
+        assert o.projected is not None
+        assert [(line.kind, line.amount) for line in o.projected.lines] == [
+            (LineKind.PLAN_FEE, usd("49.00")),
+            (LineKind.OVERAGE, usd("10.00")),  # 2 seats beyond team's 5, at 5.00
+        ]
+
     def test_only_owners_see_billing(self, world: World) -> None:
         world.subscribe()
         with pytest.raises(PermissionDenied, match=r"m1@acme\.test is a member in .* may not manage billing"):

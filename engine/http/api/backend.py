@@ -28,6 +28,7 @@ from pulsewatch.domain.alerting import AlertingConfig
 if TYPE_CHECKING:
     from engine.storage.store import SqlStore
     from pulsewatch.config import LoadedConfig
+    from pulsewatch.services.api_checks import ChecksGate
 
 SendMessage = Callable[[Sequence[str], str, str], object]
 """`engine.notify.apprise.send(urls, title, body)`: blocking; raises NotifyError when a URL fails."""
@@ -55,6 +56,8 @@ class ApiBackend:
         settings: the per-key rate limit.
         wall_clock: timestamps of changes and report windows.
         send_message: how a channel test is sent (the real Apprise sender; tests may pass another).
+        gates: billing's say on creating, changing and deleting checks (plan limits, past due);
+            None: the API limits nothing (`pulsewatch.cli.wiring.make_api` always gives one).
     """
 
     sql: SqlStore
@@ -64,6 +67,7 @@ class ApiBackend:
     settings: ApiSettings = field(default_factory=ApiSettings)
     wall_clock: Callable[[], datetime] = _utc_now
     send_message: SendMessage = _apprise_send
+    gates: ChecksGate | None = None
 
     def __post_init__(self) -> None:
         self.accounts = SqlAccountsStore(self.sql)
@@ -79,14 +83,15 @@ class ApiBackend:
         """Rendered status pages by organization: (trio time, HTML), see engine.http.status_page."""
 
     @classmethod
-    def for_config(cls, sql: SqlStore, config: LoadedConfig) -> ApiBackend:
-        """The backend for an engine running `config` on `sql`."""
+    def for_config(cls, sql: SqlStore, config: LoadedConfig, gates: ChecksGate | None = None) -> ApiBackend:
+        """The backend for an engine running `config` on `sql`, with billing's `gates`."""
         return cls(
             sql,
             alerting=config.alerting,
             status_pages=config.status_pages,
             retention=config.retention,
             settings=config.api,
+            gates=gates,
         )
 
     def status_page(self, org: str) -> StatusPage | None:

@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from engine.http.api.auth import Authenticated, Caller
 from engine.http.api.check_models import CheckIn, CheckPatch
-from engine.http.api.errors import CONFLICT, ApiError, ApiRoute
+from engine.http.api.errors import CONFLICT, PLAN_LIMIT, ApiError, ApiRoute
 from engine.http.api.models import CheckOut, CheckPage, Id, QueuedOut
 from engine.storage.api_store import CheckFilter
 from pulsewatch.domain.accounts import Permission
@@ -83,9 +83,10 @@ async def get_check(caller: Authenticated, check_id: Id) -> CheckOut:
     return CheckOut.of(check, state)
 
 
-@router.post("", status_code=201, summary="Create a check", responses=CONFLICT)
+@router.post("", status_code=201, summary="Create a check", responses={**CONFLICT, **PLAN_LIMIT})
 async def create_check(caller: Authenticated, body: CheckIn) -> CheckOut:
-    """A new check owned by the API (`origin: api`): probed at once by this engine, kept by `config apply`."""
+    """A new check owned by the API (`origin: api`): probed at once by this engine, kept by `config apply`.
+    402 when it would take the organization beyond its plan (or the organization is past due)."""
     await _require_team(caller, body.team)
     check = body.to_check(caller.org)
     stored, state = await caller.context.write(
@@ -95,14 +96,16 @@ async def create_check(caller: Authenticated, body: CheckIn) -> CheckOut:
         caller.actor,
         check,
         _now(caller),
+        caller.backend.gates,
     )
     await _submit(caller, ReloadChecks())
     return CheckOut.of(stored, state)
 
 
-@router.patch("/{check_id}", summary="Change a check", responses=CONFLICT)
+@router.patch("/{check_id}", summary="Change a check", responses={**CONFLICT, **PLAN_LIMIT})
 async def update_check(caller: Authenticated, check_id: Id, body: CheckPatch) -> CheckOut:
-    """Change fields of a check created through the API (409 for checks declared in the YAML file)."""
+    """Change fields of a check created through the API (409 for checks declared in the YAML file;
+    402 when the change goes beyond the plan, e.g. an interval below its minimum)."""
     current, _ = await caller.context.read(
         api_checks.find_check, caller.backend.api, caller.actor, caller.org, check_id
     )
@@ -121,14 +124,16 @@ async def update_check(caller: Authenticated, check_id: Id, body: CheckPatch) ->
         check_id,
         change,
         _now(caller),
+        caller.backend.gates,
     )
     await _submit(caller, ReloadChecks())
     return CheckOut.of(stored, state)
 
 
-@router.delete("/{check_id}", status_code=204, summary="Delete a check", responses=CONFLICT)
+@router.delete("/{check_id}", status_code=204, summary="Delete a check", responses={**CONFLICT, **PLAN_LIMIT})
 async def delete_check(caller: Authenticated, check_id: Id) -> Response:
-    """Delete a check created through the API (409 for checks declared in the YAML file)."""
+    """Delete a check created through the API (409 for checks declared in the YAML file; 402 while
+    the organization is past due)."""
     await caller.context.write(
         api_checks.delete_check,
         caller.backend.api,
@@ -137,6 +142,7 @@ async def delete_check(caller: Authenticated, check_id: Id) -> Response:
         caller.org,
         check_id,
         _now(caller),
+        caller.backend.gates,
     )
     await _submit(caller, ReloadChecks())
     return Response(status_code=204)

@@ -2,7 +2,9 @@
 
 Handlers raise domain errors and `ApiError`; `ApiRoute` turns them into responses, so no handler
 builds an error response itself:
-  401 no or unknown key · 403 PermissionDenied (naming the permission) · 404 NotFoundError ·
+  401 no or unknown key · 402 QuotaExceeded and BillingBlocked (the plan does not allow it, or the
+  organization is past due: paying — a bigger plan, the overdue invoice — is the cure) ·
+  403 PermissionDenied (naming the permission) · 404 NotFoundError ·
   409 CheckConflict and refused state changes · 422 invalid input, every field error at once ·
   429 rate limit, with Retry-After · 503 the database or the engine cannot serve now.
 """
@@ -21,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pulsewatch.domain.accounts import PermissionDenied
+from pulsewatch.domain.billing import BillingBlocked, QuotaExceeded
 from pulsewatch.errors import NotFoundError, PulseWatchError, StorageError
 from pulsewatch.services.api_checks import CheckConflict
 
@@ -88,6 +91,16 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 """Added to the operations that change things."""
 
+PLAN_LIMIT: dict[int | str, dict[str, Any]] = {
+    402: _error(
+        ErrorOut,
+        "Refused by billing, nothing was changed: the organization's plan does not allow it (the "
+        "detail names the plan and each limit, e.g. `plan free allows 10 checks; acme would have "
+        "11`), or the organization is past due (the detail names the overdue invoice).",
+    )
+}
+"""Added to the operations that change an organization's checks."""
+
 
 class ApiRoute(APIRoute):
     """An APIRoute whose handler answers domain errors with the API's error shape."""
@@ -114,6 +127,8 @@ class ApiRoute(APIRoute):
                 return _json(404, exc.message)
             except CheckConflict as exc:
                 return _json(409, exc.message)
+            except (QuotaExceeded, BillingBlocked) as exc:
+                return _json(402, exc.message)
             except StorageError as exc:
                 return _json(
                     503, f"the database cannot serve this now: {exc.message}", headers={"Retry-After": "5"}
