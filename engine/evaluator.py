@@ -34,6 +34,9 @@ class Record:
     writes_state: bool = True
     """False for a result this engine only observes (another region's engine decides the check):
     the result is stored, the state is left to the decider."""
+    ping: int | None = None
+    """The stored ping (engine.heartbeat_pings) this record applies: the write that stores the
+    result deletes the ping in the same transaction, so a ping is applied exactly once."""
 
 
 class Evaluator:

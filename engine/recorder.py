@@ -35,11 +35,12 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from engine.evaluator import Record
+    from engine.heartbeat_pings import PingConsumer
     from engine.metering import BatchMeter
     from engine.offload import RunSync
     from engine.stats import EngineStats
     from pulsewatch.domain.events import EngineEvent
-    from pulsewatch.domain.monitoring import CheckState, Flip, ProbeResult
+    from pulsewatch.domain.monitoring import Flip, ProbeResult
     from pulsewatch.services.ports import MonitoringStore
 
 log = logging.getLogger("pulsewatch.engine.recorder")
@@ -70,6 +71,8 @@ class Recorder:
             backlog (or an orphaned spool) has been written (the engine rewinds its rollups).
         meter: counts each batch's results as usage (engine.metering) in the batch's own transaction:
             the counters and the results table never disagree, whichever engine wrote them.
+        pings: deletes the stored heartbeat pings a batch applies, in the batch's transaction
+            (engine.heartbeat_pings); None: no record carries one.
     """
 
     def __init__(
@@ -90,9 +93,11 @@ class Recorder:
         wall_clock: Callable[[], datetime] | None = None,
         after_outage: Callable[[datetime], Awaitable[None]] | None = None,
         meter: BatchMeter | None = None,
+        pings: PingConsumer | None = None,
     ) -> None:
         self._store = store
         self._meter = meter
+        self._pings = pings
         self._limiter = write_limiter
         self._stats = stats
         self._engine = engine
@@ -358,30 +363,41 @@ class Recorder:
             await self._catch_up()
 
     async def _write(self, batch: Sequence[Record], *, states: bool = True) -> None:
-        results: list[ProbeResult] = [r.result for r in batch if r.result is not None]
-        latest: dict[int, CheckState] = {}
-        if states:
-            latest = {r.state.check_id: r.state for r in batch if r.writes_state}
-        flips: list[Flip] = [r.flip for r in batch if r.flip is not None]
         started = time.perf_counter()
         # Not abandoned on cancel: a write in progress always completes, so what the store
         # committed and what the stats say agree.
-        await self._run_sync(self._record, results, list(latest.values()), flips, limiter=self._limiter)
+        results, flips = await self._run_sync(self._record, batch, states, limiter=self._limiter)
         elapsed = time.perf_counter() - started
         self._stats.write_batches += 1
-        self._stats.results_written += len(results)
-        self._stats.flips_written += len(flips)
+        self._stats.results_written += results
+        self._stats.flips_written += flips
         self._stats.last_write_duration = elapsed
         self._stats.max_write_duration = max(self._stats.max_write_duration, elapsed)
         self._stats.write_latency.observe(elapsed)
 
-    def _record(self, results: list[ProbeResult], states: list[CheckState], flips: list[Flip]) -> None:
-        """The store write (in a worker thread), inside the usage meter's transaction when metered."""
+    def _record(self, batch: Sequence[Record], states: bool) -> tuple[int, int]:
+        """The store write (in a worker thread); returns the results and flips written.
+
+        Records that apply stored heartbeat pings are written inside the transaction that deletes
+        those pings; one whose ping is already gone (another engine's write applied it) is left out.
+        """
+        pings = [r.ping for r in batch if r.ping is not None]
+        if not pings or self._pings is None:
+            return self._record_rows(batch, states)
+        with self._pings.consuming(pings) as present:
+            return self._record_rows([r for r in batch if r.ping is None or r.ping in present], states)
+
+    def _record_rows(self, batch: Sequence[Record], states: bool) -> tuple[int, int]:
+        """`store.record`, inside the usage meter's transaction when metered."""
+        results: list[ProbeResult] = [r.result for r in batch if r.result is not None]
+        latest = {r.state.check_id: r.state for r in batch if r.writes_state} if states else {}
+        flips: list[Flip] = [r.flip for r in batch if r.flip is not None]
         if self._meter is None or not results:
-            self._store.record(results, states, flips)
-            return
-        with self._meter.metering(results):
-            self._store.record(results, states, flips)
+            self._store.record(results, list(latest.values()), flips)
+        else:
+            with self._meter.metering(results):
+                self._store.record(results, list(latest.values()), flips)
+        return len(results), len(flips)
 
     def _outage(self, exc: StorageError) -> None:
         if self._down_since is not None:

@@ -201,6 +201,8 @@ def encode(record: Record) -> bytes:
         payload["f"] = _flip_out(record.flip)
     if not record.writes_state:
         payload["o"] = 1
+    if record.ping is not None:
+        payload["p"] = record.ping
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -213,7 +215,10 @@ def decode(line: bytes) -> Record:
     payload = json.loads(line)
     result = _result_in(payload["r"]) if "r" in payload else None
     flip = _flip_in(payload["f"]) if "f" in payload else None
-    return Record(result=result, state=_state_in(payload["s"]), flip=flip, writes_state="o" not in payload)
+    return Record(
+        result=result, state=_state_in(payload["s"]), flip=flip, writes_state="o" not in payload,
+        ping=int(payload["p"]) if "p" in payload else None,
+    )
 
 
 def _when(value: datetime | None) -> str | None:

@@ -3,6 +3,10 @@
 Answers are short plain text ("OK", "unknown ping token") because the callers are shell scripts
 with curl. The body of a POST is kept (its first BODY_LIMIT bytes, as UTF-8 text) as the message of
 the ping's result, so `curl --data-raw "$(tail -n 20 backup.log)"` shows up in the console.
+
+"OK" means the ping is kept: applied here, or (another engine owns the check) committed to the
+database for its owner. When the database refuses the latter the answer is 503, so the job's
+`curl --retry` sends it again rather than the ping being lost.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from fastapi.responses import PlainTextResponse
 
 from engine.http.context import Context
 from pulsewatch.domain.heartbeats import PingActionError, parse_ping_action
+from pulsewatch.errors import StorageError
 
 BODY_LIMIT = 10_000
 """Bytes of a ping's body that are kept; the rest is not even read (Healthchecks keeps 10 kB too)."""
@@ -39,7 +44,14 @@ async def _receive(context: Context, request: Request, token: str, action: str |
         ping = parse_ping_action(action, await _body_text(request))
     except PingActionError as exc:
         return PlainTextResponse(exc.message, status_code=exc.status)
-    if not await context.pings.receive(token, ping):  # the check went away while the body was read
+    try:
+        received = await context.pings.receive(token, ping)
+    except StorageError:
+        return PlainTextResponse(
+            "ping not recorded: the database is unavailable, try again", status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    if not received:  # the check went away while the body was read
         return PlainTextResponse("unknown ping token", status_code=404)
     return PlainTextResponse("OK")
 

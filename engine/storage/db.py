@@ -10,6 +10,7 @@ the store and the store serialises access with a lock.
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -23,12 +24,17 @@ from playhouse.shortcuts import ReconnectMixin
 from pulsewatch.errors import StorageError
 
 SQLITE_PRAGMAS = (
+    # First: a second process (console, `pulsewatch status`, an engine started at the same moment)
+    # waits instead of failing, already while the next pragma switches a new file to WAL.
+    ("busy_timeout", 10_000),
     ("journal_mode", "wal"),  # readers (the console in attach mode) never block the engine's writer
     ("foreign_keys", 1),
     ("synchronous", "normal"),  # safe with WAL; FULL would fsync on every batch commit
-    ("busy_timeout", 10_000),  # a second process (console, `pulsewatch status`) waits, not fails
 )
 """Applied by peewee to every new SQLite connection."""
+
+PRAGMA_RETRY_S = 10.0
+"""How long a new SQLite connection retries its pragmas while another process switches the file to WAL."""
 
 MYSQL_DEFAULT_PORT = 3306
 CONNECT_TIMEOUT_S = 5
@@ -50,6 +56,26 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     MaxConnectionsExceeded,
 )
 """What a database call may raise that is the database's fault rather than a bug in PulseWatch."""
+
+
+class PatientPooledSqliteDatabase(PooledSqliteDatabase):  # type: ignore[misc]
+    """A pooled SQLite database whose new connections wait out a concurrent switch to WAL.
+
+    Processes opening a new file at the same moment (engines started together) all run `PRAGMA
+    journal_mode=wal`; SQLite may answer "database is locked" at once there, without calling the
+    busy handler that `busy_timeout` installs. The pragmas (all idempotent) are retried briefly.
+    """
+
+    def _set_pragmas(self, conn: sqlite3.Connection) -> None:
+        deadline = time.monotonic() + PRAGMA_RETRY_S
+        while True:
+            try:
+                super()._set_pragmas(conn)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
 
 class ReconnectingPooledMySQLDatabase(ReconnectMixin, PooledMySQLDatabase):  # type: ignore[misc]
@@ -192,7 +218,7 @@ def make_database(target: Target) -> peewee.Database:
             raise StorageError(
                 f"cannot create the directory for {target.display}: {exc.strerror or exc}"
             ) from None
-        pooled: peewee.Database = PooledSqliteDatabase(
+        pooled: peewee.Database = PatientPooledSqliteDatabase(
             str(path),
             pragmas=SQLITE_PRAGMAS,
             check_same_thread=False,

@@ -19,13 +19,15 @@ if TYPE_CHECKING:
 
 
 def make_cluster(config: LoadedConfig, store: SqlStore, engine_name: str) -> Cluster:
-    """This engine's shard leases on the store's database (a lone engine simply holds every shard)."""
+    """This engine's shard leases on the store's database (a lone engine simply holds every shard), and
+    the queue that carries heartbeat pings to the engine owning their check."""
     from engine.cluster import Cluster
     from engine.storage.cluster_store import ClusterStore
+    from engine.storage.ping_store import PingStore
 
     settings = config.engine
     return Cluster(ClusterStore(store), engine=engine_name, region=settings.region, lease=settings.lease,
-                   quorum=settings.quorum)
+                   quorum=settings.quorum, pings=PingStore(store))
 
 
 def spool_dir(store: SqlStore) -> Path:
