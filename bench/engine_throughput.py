@@ -3,10 +3,15 @@
     python -m bench.engine_throughput                 # 1,000 checks at 1 s, 20 s window, SQLite and MariaDB
     python -m bench.engine_throughput --short         # a quick look: 200 checks, 5 s window
     python -m bench.engine_throughput --json out.json
+    python -m bench.engine_throughput --checks 5000 --interval 2.5    # the issue #9 targets
 
 The target server runs in its own process so that only the engine's CPU is measured. CPU is
 `time.process_time()` over the measurement window (every thread of the engine process: the trio
 loop, probe work and the recorder's database writes), divided by the probes finished in it.
+
+Each run also measures the floor (bench.socket_floor: a bare trio socket probe, a new connection
+per probe, at the same probe rate against the same target) and reports ours/floor. The machine may
+be shared: the 1-minute load average is recorded beside every figure.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 
 import trio
 
+from bench.socket_floor import measure_floor
 from engine.runtime import Engine
 from engine.storage.store import open_store
 from pulsewatch.domain.conditions import parse_condition
@@ -70,8 +76,11 @@ async def measure(engine: Engine, warmup: float, window: float) -> dict[str, flo
         probes1, cpu1, wall1 = engine.stats.probes_total, time.process_time(), time.monotonic()
         lateness = engine.stats.lateness
         p50, p99 = lateness.percentile(50), lateness.percentile(99)
+        load = os.getloadavg()[0]
         engine.stop()
     probes = probes1 - probes0
+    stats = engine.stats
+    writes = stats.write_latency
     return {
         "probes": probes,
         "probes_per_s": probes / (wall1 - wall0),
@@ -82,11 +91,20 @@ async def measure(engine: Engine, warmup: float, window: float) -> dict[str, flo
         "failures": engine.stats.probe_failures,
         "results_written": engine.stats.results_written,
         "probes_total": engine.stats.probes_total,
+        "write_batches": stats.write_batches,
+        "rows_per_batch": stats.results_written / max(stats.write_batches, 1),
+        "write_p50_ms": writes.percentile(50) * 1000,
+        "write_p99_ms": writes.percentile(99) * 1000,
+        "rounds_skipped": stats.rounds_skipped,
+        "overlaps_skipped": stats.overlaps_skipped,
+        "load_avg_1m": load,
     }
 
 
-def run_backend(backend: str, port: int, n_checks: int, interval: float, warmup: float, window: float
-                ) -> dict[str, float]:
+def run_backend(backend: str, port: int, n_checks: int, interval: float, warmup: float, window: float,
+                *, floor: bool = True) -> dict[str, float]:
+    """One engine run (and, with `floor`, one floor measurement at the same rate just before it)."""
+    floor_figures = measure_floor(port, n_checks / interval, window=min(window, 10.0)) if floor else {}
     tmp = Path(tempfile.mkdtemp())
     if backend == "sqlite":
         url = f"sqlite:///{tmp / 'bench.db'}"
@@ -101,11 +119,16 @@ def run_backend(backend: str, port: int, n_checks: int, interval: float, warmup:
         for i in range(n_checks)
     ]
     engine = Engine(store, checks, name=f"bench-{backend}")
+    engine.settle_heap = True  # as the headless `pulsewatch engine` does
     try:
         figures = trio.run(measure, engine, warmup, window)
     finally:
         store.close()
     figures["all_written"] = float(figures["results_written"] == figures["probes_total"])
+    if floor_figures:
+        figures["floor_cpu_ms_per_probe"] = floor_figures["cpu_ms_per_probe"]
+        figures["floor_probes_per_s"] = floor_figures["probes_per_s"]
+        figures["ratio_to_floor"] = figures["cpu_ms_per_probe"] / floor_figures["cpu_ms_per_probe"]
     return figures
 
 
@@ -118,6 +141,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "mysql", "both"], default="both")
     parser.add_argument("--short", action="store_true", help="200 checks, 5 s window, one run")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--no-floor", action="store_true", help="skip the bare-socket floor measurement")
     args = parser.parse_args()
     if args.short:
         args.checks, args.window, args.repeat = 200, 5.0, 1
@@ -126,7 +150,8 @@ def main() -> None:
     report: dict[str, dict[str, float]] = {}
     try:
         for backend in backends:
-            runs = [run_backend(backend, port, args.checks, args.interval, 3.0, args.window)
+            runs = [run_backend(backend, port, args.checks, args.interval, 3.0, args.window,
+                                floor=not args.no_floor)
                     for _ in range(args.repeat)]
             report[backend] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     finally:
@@ -135,12 +160,17 @@ def main() -> None:
     print(f"{args.checks} HTTP checks every {args.interval:g}s, {args.window:g}s window, "
           f"median of {args.repeat} run(s)")
     print(f"{'backend':8} {'probes/s':>9} {'CPU ms/probe':>13} {'CPU %':>6} {'late p50':>9} "
-          f"{'late p99':>9} {'all written':>11}")
+          f"{'late p99':>9} {'all written':>11} {'floor ms':>9} {'ours/floor':>10} {'write p99':>10} "
+          f"{'load':>5}")
     for backend, fig in report.items():
         written = "yes" if fig["all_written"] else "NO"
+        floor = f"{'-':>9} {'-':>10}"
+        if "ratio_to_floor" in fig:
+            floor = f"{fig['floor_cpu_ms_per_probe']:9.3f} {fig['ratio_to_floor']:10.2f}"
         print(f"{backend:8} {fig['probes_per_s']:9.0f} {fig['cpu_ms_per_probe']:13.3f} "
               f"{fig['cpu_utilisation'] * 100:6.0f} {fig['lateness_p50_ms']:8.1f}ms "
-              f"{fig['lateness_p99_ms']:8.1f}ms {written:>11}")
+              f"{fig['lateness_p99_ms']:8.1f}ms {written:>11} {floor} {fig['write_p99_ms']:8.1f}ms "
+              f"{fig['load_avg_1m']:5.1f}")
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "results": report}, indent=2))
 

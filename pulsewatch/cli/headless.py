@@ -33,4 +33,5 @@ async def _serve(engine: Engine) -> None:
 
 def run_until_signalled(engine: Engine) -> None:
     """Run `engine` on a fresh trio loop until a signal (or a crash) stops it."""
+    engine.settle_heap = True  # this process is nothing but the engine (see engine.heap)
     trio.run(_serve, engine)

@@ -26,9 +26,10 @@ def base_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-async def pool() -> AsyncIterator[HttpClientPool]:
-    pool = HttpClientPool()
+@pytest.fixture(params=["lean", "httpx"])
+async def pool(request: pytest.FixtureRequest) -> AsyncIterator[HttpClientPool]:
+    """Each test runs on the lean h11 client and on the httpx fallback: both must say the same."""
+    pool = HttpClientPool(lean=request.param == "lean")
     try:
         yield pool
     finally:
