@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import App
 from textual.binding import Binding
 
+from pulsewatch.domain.commands import CommandOutcome, CommandSettled
 from tui.commands import GlobalCommands
 from tui.feed import BoardFeed
 from tui.inbox import EventInbox
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from textual.binding import BindingType
+    from textual.notifications import SeverityLevel
     from textual.screen import Screen
     from textual.theme import Theme
     from textual.timer import Timer
@@ -199,8 +201,10 @@ class PulseWatchApp(App[None]):
     def _drain(self) -> None:
         self._drain_timer = None
         self._last_drain = time.monotonic()
-        change = visible_change(apply_events(self._feed.board, self._inbox.drain()), self.actor)
+        events = self._inbox.drain()
+        change = visible_change(apply_events(self._feed.board, events), self.actor)
         self._route(change)
+        self._report_commands(events)
         if self._inbox.dropped > self._dropped_reported:
             lost, self._dropped_reported = self._inbox.dropped - self._dropped_reported, self._inbox.dropped
             self.notify(f"The console fell behind and skipped {lost} engine events; the grid may lag.",
@@ -227,6 +231,15 @@ class PulseWatchApp(App[None]):
             self.push_screen(EngineErrorScreen(change.stopped.error))
         elif not change.stopped.error:
             self.notify("The engine stopped; the data shown is no longer updated.", severity="warning")
+
+    def _report_commands(self, events: Iterable[EngineEvent]) -> None:
+        """Attach mode: say how each command this console left for the engines ended."""
+        for event in events:
+            if isinstance(event, CommandSettled):
+                outcome = event.command.outcome
+                severity: SeverityLevel = "information" if outcome is CommandOutcome.OK else (
+                    "warning" if outcome is CommandOutcome.REFUSED else "error")
+                self.notify(event.text, title="Command", severity=severity, timeout=6, markup=False)
 
     def on_command_requested(self, message: CommandRequested) -> None:
         refusal = command_refusal(self.actor, message.command, self.board)

@@ -22,6 +22,7 @@ from pulsewatch.domain.events import EngineStopped
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from engine.attach import AttachedDatabase
     from engine.runtime import Engine
     from pulsewatch.domain.events import EngineCommand, EngineEvent
 
@@ -123,6 +124,29 @@ class EmbeddedEngine:
                 token.run_sync_soon(engine.stop)
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join)
+
+
+class AttachedEngine:
+    """Attach mode: no engine in this process; the link follows the database headless engines write.
+
+    A thin EngineLink over engine.attach.AttachedDatabase, whose own thread reads the database and
+    leaves commands in the `commands` table; stopping waits for that thread off the asyncio loop.
+    """
+
+    def __init__(self, attached: AttachedDatabase) -> None:
+        self._attached = attached
+
+    def start(self, post: Callable[[EngineEvent], None]) -> None:
+        """Start following the database; EngineStarted arrives with every stored check."""
+        self._attached.start(post)
+
+    def send(self, command: EngineCommand) -> bool:
+        """Queue a command to be written to the commands table (or, for history, read at once)."""
+        return self._attached.send(command)
+
+    async def stop(self) -> None:
+        """Stop following the database and wait for the link's thread."""
+        await asyncio.to_thread(self._attached.close)
 
 
 def describe_crash(error: BaseException) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING
 
 from pulsewatch.cli import accounts as accounts_cli
@@ -80,14 +79,14 @@ def run_engine(args: argparse.Namespace) -> int:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    """`pulsewatch console`: the live console with the engine in its own thread."""
-    if args.attach:
-        print("pulsewatch: attach mode is not available in this version; run `pulsewatch console` "
-              "to probe from the console itself", file=sys.stderr)
-        return EXIT_FAILURE
+    """`pulsewatch console`: the live console with the engine in its own thread (`--attach`: without one)."""
     config = wiring.load(args.config)
     store = wiring.open_store(wiring.database_url(config))
     try:
+        if args.attach:  # no engine here: follow the database that headless engines write
+            from pulsewatch.cli.attach_wiring import run_attached_console
+
+            return run_attached_console(config, store)
         return _run_app(config, store, wiring.make_engine_factory(config, store))
     finally:
         store.close()
