@@ -12,7 +12,9 @@ While the database cannot be reached, leases count as valid: nobody can take the
 probing goes on (if only this engine lost the database, its checks are probed twice until it comes
 back: availability wins over exclusivity in a partition). Shards over the fair share are released
 only after the scheduler has stopped running them, so a check changing hands is never probed twice
-in a round (the slots are on the wall-clock grid every engine shares).
+in a round (the slots are on the wall-clock grid every engine shares). Heartbeat checks follow the
+same ownership: the owner alone judges their deadlines, and pings other engines receive reach it
+through the database (engine.heartbeat_pings, with `pings`).
 
 **Deciding and quorum.** Results of checks this engine holds but does not decide (another region
 decides) are recorded as observations: the result is stored, the state is left alone. The decider,
@@ -44,9 +46,11 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from engine.evaluator import Evaluator
+    from engine.heartbeat_pings import PingQueue
     from engine.offload import RunSync
     from engine.scheduler import Scheduler
     from engine.storage.cluster_store import LeaseClaim, RegionVerdicts
+    from pulsewatch.domain.engines import EngineLoad
     from pulsewatch.domain.events import EngineEvent
     from pulsewatch.domain.monitoring import Check, ProbeResult
 
@@ -57,9 +61,10 @@ class ClusterPort(Protocol):
     """What the cluster needs from storage (engine.storage.cluster_store.ClusterStore)."""
 
     def claim(
-        self, engine: str, region: str, version: str, ttl: float, *, joining: bool = False
+        self, engine: str, region: str, version: str, ttl: float, *, joining: bool = False,
+        load: EngineLoad | None = None,
     ) -> LeaseClaim:
-        """Heartbeat, renew, take free shards; see ClusterStore.claim."""
+        """Heartbeat (with the load figures), renew, take free shards; see ClusterStore.claim."""
         ...
 
     def release(self, engine: str, region: str, shards: Collection[int]) -> None:
@@ -90,6 +95,8 @@ class Cluster:
         quorum: regions that must agree before a check goes DOWN (engine.quorum).
         run_sync: how blocking store calls reach a worker thread.
         shards: shards per region (tests use fewer).
+        pings: heartbeat pings in transit from the engine that received them to the check's owner
+            (engine.heartbeat_pings); None: every engine judges every heartbeat check itself.
     """
 
     def __init__(
@@ -102,12 +109,14 @@ class Cluster:
         quorum: int = 1,
         run_sync: RunSync = trio.to_thread.run_sync,
         shards: int = SHARDS,
+        pings: PingQueue | None = None,
     ) -> None:
         self.engine = engine
         self.region = region
         self.timing = LeaseTiming(lease)
         self.quorum = quorum
         self.shards = shards
+        self.pings = pings
         self.held: frozenset[int] = frozenset()
         """Shards this engine holds and runs."""
         self.deciding: frozenset[int] = frozenset()
@@ -116,6 +125,9 @@ class Cluster:
         self.live_regions = 0
         self._store = store
         self._run_sync = run_sync
+        self.measure: Callable[[], EngineLoad] | None = None
+        """Samples this engine's load for each heartbeat (the Engine sets it: it owns the counters);
+        None: heartbeats carry no load figures."""
         self._limiter = trio.CapacityLimiter(2)
         self._valid_until = -math.inf
         self._unreachable = False
@@ -182,9 +194,9 @@ class Cluster:
         self, on_change: Callable[[frozenset[int]], Awaitable[None]], *, joining: bool = False
     ) -> None:
         started = trio.current_time()
-        claim = await self._run_sync(
-            self._claim_sync, joining, limiter=self._limiter
-        )
+        # Sampled here, on the trio thread: the counters are only ever touched from it.
+        load = self.measure() if self.measure is not None else None
+        claim = await self._run_sync(self._claim_sync, joining, load, limiter=self._limiter)
         self._valid_until = started + self.timing.ttl
         if self._unreachable:
             log.info("shard leases renewed again", extra={"engine": self.engine})
@@ -205,8 +217,9 @@ class Cluster:
                 self._store.release, self.engine, self.region, claim.release, limiter=self._limiter
             )
 
-    def _claim_sync(self, joining: bool) -> LeaseClaim:
-        return self._store.claim(self.engine, self.region, __version__, self.timing.ttl, joining=joining)
+    def _claim_sync(self, joining: bool, load: EngineLoad | None) -> LeaseClaim:
+        return self._store.claim(self.engine, self.region, __version__, self.timing.ttl, joining=joining,
+                                 load=load)
 
     async def _leave(self) -> None:
         self.held = self.deciding = frozenset()

@@ -10,6 +10,12 @@ import bisect
 import collections
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pulsewatch.domain.engines import EngineLoad
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 LATENESS_BUCKETS: tuple[float, ...] = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Upper bounds (seconds) of the lateness histogram, Prometheus-style; one overflow bucket follows."""
@@ -81,3 +87,32 @@ class EngineStats:
     """Shards this engine holds (every shard when it runs alone without leases)."""
     reloads: int = 0
     """Configuration reloads applied (SIGHUP or file change)."""
+
+
+class LoadMeter:
+    """Turns the counters into the load figures an engine reports at each heartbeat (engine.cluster).
+
+    Probes per second are counted between two samples, so each heartbeat tells how the engine kept up
+    since the previous one rather than since it started. Sampled on the trio thread only (the
+    counters are not locked).
+
+    Args:
+        stats: the engine's counters.
+        clock: seconds on a monotonic clock (the engine passes trio's); only read by `sample`.
+    """
+
+    def __init__(self, stats: EngineStats, clock: Callable[[], float]) -> None:
+        self._stats = stats
+        self._clock = clock
+        self._last: tuple[float, int] | None = None
+
+    def sample(self) -> EngineLoad:
+        """Lateness p50/p99 of the recent probes and the probe rate since the previous sample."""
+        now, probes = self._clock(), self._stats.probes_total
+        rate = 0.0
+        if self._last is not None and now > self._last[0]:
+            rate = (probes - self._last[1]) / (now - self._last[0])
+        self._last = (now, probes)
+        lateness = self._stats.lateness
+        return EngineLoad(lateness_p50_s=lateness.percentile(50), lateness_p99_s=lateness.percentile(99),
+                          probes_per_s=rate)

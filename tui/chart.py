@@ -1,10 +1,11 @@
 """The detail screen's latency chart as pure data: time ranges, how much history to ask for, how
 results fall into columns, and the honest sentence that says what the chart shows.
 
-Until storage keeps rollups, a range is served from raw results loaded with LoadHistory, whose
-only knob is a count. `history_limit` turns a range into a count from the check's interval, capped
-at MAX_HISTORY; when the cap (or the store) cannot cover the whole range, `describe_window` says
-which stretch of it is shown instead of pretending.
+With a database the chart reads rollups (tui.rollup_chart). Without one (tests, a console without
+a store) a range is served from raw results loaded with LoadHistory, whose only knob is a count.
+`history_limit` turns a range into a count from the check's interval, capped at MAX_HISTORY; when
+the cap (or the store) cannot cover the whole range, `describe_window` says which stretch of it is
+shown instead of pretending.
 """
 
 from __future__ import annotations
@@ -114,16 +115,17 @@ def bar_rows(cols: Sequence[Column], height: int, top_ms: float) -> list[str]:
     return ["".join(line) for line in lines]
 
 
-def describe_window(shown: Sequence[ProbeResult], loaded: int, time_range: TimeRange,
-                    limit: int, now: datetime) -> str:
+def describe_window(shown: Sequence[ProbeResult], time_range: TimeRange, now: datetime, *,
+                    loaded: int, complete: bool, limit: int) -> str:
     """One honest sentence about what the chart shows for `time_range`.
 
     Args:
         shown: the loaded results within the range, newest first.
-        loaded: how many results are loaded in all (within the range or not).
         time_range: the range the person picked.
-        limit: how many results were asked for.
         now: the current instant.
+        loaded: how many results are loaded in all (within the range or not).
+        complete: whether the store holds nothing older than the loaded results (History.complete).
+        limit: the request the loaded history answers (History.limit).
     """
     if not shown:
         if loaded:
@@ -136,7 +138,7 @@ def describe_window(shown: Sequence[ProbeResult], loaded: int, time_range: TimeR
     covers = (now - oldest).total_seconds() >= time_range.seconds * 0.98
     if covers:
         return f"{count} in the last {time_range.label}, {stretch}"
-    if loaded >= limit:
-        return (f"{count}, {stretch}: only the newest {render.format_count(limit)} probes are loaded,"
-                f" which do not reach back {time_range.label}")
+    if not complete:
+        return (f"{count}, {stretch}: only the newest {render.format_count(limit or loaded)} probes are"
+                f" loaded, which do not reach back {time_range.label}")
     return f"{count}, {stretch}: no older probes are stored"

@@ -13,16 +13,18 @@ from rich.cells import cell_len, set_cell_size
 
 from tui import render
 from tui.query import SortKey
-from tui.trends import SPARK_POINTS
+from tui.trends import SPARK_POINTS, grid_uptime
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from pulsewatch.domain.uptime import UptimeTally
     from tui.model import CheckView
     from tui.trends import Trend
 
-UPTIME_NOTE = ("counted since this console started, from the probes it has seen (plus older results "
-               "loaded in a check's detail), in hourly buckets; storage keeps no rollups yet")
+UPTIME_NOTE = ("the current hour and the ones before it, from the stored rollups (read again every "
+               "minute) plus the probes this console has seen since; without a database, only what "
+               "this console has seen")
 
 
 @dataclass(frozen=True)
@@ -87,16 +89,18 @@ def layout(width: int, name_width: int) -> list[tuple[str, int, int]]:
 GAPS = {column.key: column.gap for column in COLUMNS}
 
 
-def cell_texts(view: CheckView, trend: Trend, now: datetime) -> dict[str, str]:
-    """The text of every cell of a check's row, by column key."""
+def cell_texts(view: CheckView, trend: Trend, now: datetime,
+               tally: UptimeTally | None = None) -> dict[str, str]:
+    """The text of every cell of a check's row, by column key (uptime from `tally` when there is one)."""
     state = view.state
+    day, week = grid_uptime(trend, now, tally, view.check_id)
     return {
         "name": view.check.name,
         "status": render.state_label(state, now),
         "latency": render.format_latency(state.last_latency_ms),
         "trend": render.sparkline(trend.latencies, SPARK_POINTS),
-        "up24": render.format_uptime(*trend.uptime(now, 24)),
-        "up7": render.format_uptime(*trend.uptime(now, 24 * 7)),
+        "up24": render.format_uptime(*day),
+        "up7": render.format_uptime(*week),
         "checked": render.format_ago(state.last_checked_at, now),
         "reason": render.one_line(state.last_error, 200),
     }

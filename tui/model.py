@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pulsewatch.domain.events import (
     CheckChanged,
     CheckFlipped,
+    CheckRemoved,
     CheckUpdated,
     EngineStarted,
     EngineStopped,
@@ -62,6 +63,18 @@ class History:
 
     results: tuple[ProbeResult, ...] = ()
     flips: tuple[Flip, ...] = ()
+    limit: int = 0
+    """The LoadHistory limit these answer (0: everything stored was sent)."""
+    complete: bool = True
+    """True when the store holds no results older than these (it sent fewer than `limit`)."""
+
+    def supersedes(self, limit: int) -> bool:
+        """Whether this history already holds what an answer to a request for `limit` would.
+
+        A kept history grows with every live result, so an answer to a shorter request adds nothing;
+        arriving after a longer one (answers may come out of order) it would throw results away.
+        """
+        return (self.limit == 0 or self.limit > limit) and limit != 0
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,8 @@ class BoardChange:
     """Checks whose history changed (loaded, or a new result or flip arrived)."""
     reset: bool = False
     """The check list was replaced (EngineStarted): rows not on the board must go."""
+    removed: frozenset[int] = frozenset()
+    """Checks that left the engine (CheckRemoved, e.g. deleted by a reload): their rows must go."""
     stopped: EngineStopped | None = None
     """Set when the engine stopped during this batch."""
 
@@ -116,6 +131,7 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
     storage_down = board.storage_down
     changed: set[int] = set()
     history_changed: set[int] = set()
+    removed: set[int] = set()
     reset = False
     stopped: EngineStopped | None = None
 
@@ -140,13 +156,24 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
             changed.add(check_id)
             if check_id in histories:
                 old = histories[check_id]
-                histories[check_id] = replace(old, results=(event.result, *old.results)[:MAX_HISTORY])
+                kept = old.complete and len(old.results) < MAX_HISTORY  # else the oldest falls off
+                histories[check_id] = replace(old, results=(event.result, *old.results)[:MAX_HISTORY],
+                                              complete=kept)
                 history_changed.add(check_id)
         elif isinstance(event, CheckChanged):
             if event.check.id is None:
                 continue
             views[event.check.id] = CheckView(event.check, event.state)
             changed.add(event.check.id)
+            removed.discard(event.check.id)
+        elif isinstance(event, CheckRemoved):
+            cid = event.check_id
+            if views.pop(cid, None) is not None:
+                removed.add(cid)
+            histories.pop(cid, None)
+            trends.pop(cid, None)
+            changed.discard(cid)
+            history_changed.discard(cid)
         elif isinstance(event, CheckFlipped):
             cid = event.flip.check_id
             if cid in histories:
@@ -155,7 +182,12 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
                 history_changed.add(cid)
         elif isinstance(event, HistoryLoaded):
             cid = event.check_id
-            histories[cid] = History(event.results[:MAX_HISTORY], event.flips[:MAX_HISTORY])
+            old_history = histories.get(cid)
+            if old_history is not None and old_history.supersedes(event.limit):
+                continue
+            complete = event.limit == 0 or len(event.results) < event.limit
+            histories[cid] = History(event.results[:MAX_HISTORY], event.flips[:MAX_HISTORY], event.limit,
+                                     complete and len(event.results) <= MAX_HISTORY)
             history_changed.add(cid)
             if cid in views:
                 trends[cid] = trends.get(cid, EMPTY_TREND).fold_history(event.results)
@@ -176,5 +208,6 @@ def apply_events(board: Board, events: Iterable[EngineEvent]) -> BoardChange:
         trends=MappingProxyType(trends),
         storage_down=storage_down,
     )
-    return BoardChange(new_board, frozenset(changed), frozenset(history_changed), reset, stopped)
+    return BoardChange(new_board, frozenset(changed), frozenset(history_changed), reset,
+                       frozenset(removed - views.keys()), stopped)
 

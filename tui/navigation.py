@@ -105,6 +105,12 @@ def _billing(context: ConsoleContext) -> Screen[Any]:
     return BillingScreen(context)
 
 
+def _engines(context: ConsoleContext) -> Screen[Any]:
+    from tui.screens.engines import EnginesScreen
+
+    return EnginesScreen(context)
+
+
 def _incidents(context: ConsoleContext) -> Screen[Any]:
     from tui.screens.incidents import IncidentsScreen
 
@@ -122,6 +128,8 @@ DESTINATIONS: tuple[Destination, ...] = (
     Destination("billing", "Billing", "5", "Plan, usage against limits, projected and past invoices.",
                 make=_billing),
     Destination("audit", "Audit", "6", "Who changed what, when: before and after.", make=_audit),
+    Destination("engines", "Engines", "7", "Engines on the database: alive or stale, leases, lateness, "
+                "probes per second.", make=_engines),
 )
 """The destinations, in menu order; the first is where the console opens."""
 

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from pulsewatch.domain.accounts import MemberView, Organization, Role, User
     from pulsewatch.domain.alerting import Incident, Silence, TimelineEntry
     from pulsewatch.domain.audit import AuditEntry
+    from pulsewatch.domain.engines import EngineRoster
     from pulsewatch.domain.notifications import Notification
+    from pulsewatch.domain.rollups import Level, Rollup
+    from pulsewatch.domain.uptime import UptimeTally
     from pulsewatch.services.alerting import ChannelView
     from pulsewatch.services.billing import BillingOverview
 
@@ -88,6 +91,34 @@ class BillingDesk(Protocol):
         ...
 
 
+class EngineDesk(Protocol):
+    """The engines sharing the database (engine.storage.cluster_store.ClusterStore.roster).
+
+    No actor: engines belong to the installation, not to an organization, and their names, regions
+    and load tell nothing about any tenant's checks.
+    """
+
+    def roster(self) -> EngineRoster:
+        """Every engine known to the database, read now on the database's clock."""
+        ...
+
+
+class RollupDesk(Protocol):
+    """Stored uptime and latency from the rollups (engine.storage.uptime_store.UptimeStore).
+
+    No actor: the grid and the detail ask only for checks the board already shows the person
+    (`tui.visibility` filtered them), and the tally is counts by check id, nothing more.
+    """
+
+    def uptime(self, now: datetime) -> UptimeTally:
+        """Every check's stored probes in the grid's 24h and 7d windows, up to `now`'s minute."""
+        ...
+
+    def latency_buckets(self, check_id: int, level: Level, since: datetime, until: datetime) -> list[Rollup]:
+        """One check's buckets over [since, until), oldest first, mostly of `level`."""
+        ...
+
+
 class SignInDesk(Protocol):
     """Signing in with a password (pulsewatch.services.signin.SignIn)."""
 
@@ -118,6 +149,10 @@ class ConsoleServices:
     """Who changed what (None: the Audit screen says it has no database)."""
     billing: BillingDesk | None = None
     """The organization's plan and invoices (None: no plans configured, nothing is billed)."""
+    engines: EngineDesk | None = None
+    """The engines on the database, their leases and load (None: the Engines screen says why)."""
+    rollups: RollupDesk | None = None
+    """Stored uptime and latency (None: the grid and the detail count what the console has seen)."""
     signin: SignInDesk | None = None
     """Set when accounts exist (someone can sign in): the console asks who you are before showing
     anything. None: no accounts, no login, everything allowed."""

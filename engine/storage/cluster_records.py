@@ -3,7 +3,9 @@
 `engines` has one row per engine name: its region, when it started, its latest heartbeat (every
 claim), the PulseWatch version it runs and when it stopped cleanly (None while it runs or after a
 crash). An engine counts as live while its heartbeat is younger than the lease TTL and it has not
-stopped.
+stopped. Each heartbeat also writes the engine's load (`pulsewatch.domain.engines.EngineLoad`):
+scheduling lateness p50/p99 and probes per second, for the console's Engines screen; NULL until the
+first heartbeat of an engine that reports them.
 
 `shard_leases` has one row per (region, shard): who holds it (`engine`, "" when free) and until when.
 A lease whose `expires_at` has passed may be claimed by any engine of that region.
@@ -11,7 +13,7 @@ A lease whose `expires_at` has passed may be claimed by any engine of that regio
 
 from __future__ import annotations
 
-from peewee import CharField, CompositeKey, IntegerField
+from peewee import CharField, CompositeKey, DoubleField, IntegerField
 
 from engine.storage.fields import InstantField
 from engine.storage.records import WORD_LIMIT, BaseRecord
@@ -26,6 +28,9 @@ class EngineRecord(BaseRecord):
     heartbeat_at = InstantField()
     version = CharField(max_length=32, default="")
     stopped_at = InstantField(null=True)
+    lateness_p50_s = DoubleField(null=True)
+    lateness_p99_s = DoubleField(null=True)
+    probes_per_s = DoubleField(null=True)
 
     class Meta:
         table_name = "engines"

@@ -18,12 +18,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from peewee import fn
-
 from engine.storage.cluster_records import EngineRecord, LeaseRecord
 from engine.storage.fields import from_micros
-from engine.storage.records import WORD_LIMIT, CheckStateRecord, ResultRecord, database
-from pulsewatch.domain.cluster import SHARDS, deciding_shards, fair_share, shards_to_release
+from engine.storage.records import WORD_LIMIT, CheckRecord, CheckStateRecord, ResultRecord, database
+from pulsewatch.domain.cluster import SHARDS, deciding_shards, fair_share, shard_of, shards_to_release
+from pulsewatch.domain.engines import EngineLoad, EngineRoster, EngineSummary
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -60,20 +59,6 @@ class LeaseClaim:
 
 
 @dataclass(frozen=True)
-class EngineInfo:
-    """One row of `engines`, for `pulsewatch status`-like views and tests."""
-
-    name: str
-    region: str
-    started_at: datetime
-    heartbeat_at: datetime
-    version: str
-    stopped_at: datetime | None
-    shards: int
-    """Shards it holds right now (unexpired leases)."""
-
-
-@dataclass(frozen=True)
 class RegionVerdicts:
     """Other regions' latest recent verdicts on one check, for the quorum rule."""
 
@@ -90,7 +75,8 @@ class ClusterStore:
         self._shards = shards
 
     def claim(
-        self, engine: str, region: str, version: str, ttl: float, *, joining: bool = False
+        self, engine: str, region: str, version: str, ttl: float, *, joining: bool = False,
+        load: EngineLoad | None = None,
     ) -> LeaseClaim:
         """Heartbeat, renew, take free shards up to the fair share, report what to release and decide.
 
@@ -100,6 +86,8 @@ class ClusterStore:
             version: the PulseWatch version it runs.
             ttl: seconds a lease and a heartbeat written now stay live.
             joining: the engine's first claim (sets `started_at`, clears `stopped_at`).
+            load: the engine's lateness and probe rate now, written with the heartbeat (None: the
+                figures already stored are kept).
 
         Raises:
             StorageError: the database failed; nothing was changed.
@@ -108,7 +96,7 @@ class ClusterStore:
         with self._store.session("claim shard leases in"), self._store.atomic(claim=True):
             now = self._db_now()
             expires = now + timedelta(seconds=ttl)
-            self._heartbeat(engine, region, version, now, joining=joining)
+            self._heartbeat(engine, region, version, now, joining=joining, load=load)
             self._ensure_leases(region)
             live = self._live_engines(now, ttl)
             in_region = max(1, sum(1 for r in live if r == region))
@@ -150,21 +138,37 @@ class ClusterStore:
             ).execute()
             EngineRecord.update(stopped_at=now).where(EngineRecord.name == engine).execute()
 
-    def engines(self) -> list[EngineInfo]:
-        """Every known engine, by name, with the number of shards it holds."""
+    def engines(self) -> list[EngineSummary]:
+        """Every known engine, by name, with the shards it holds, their checks and its latest load."""
+        return list(self.roster(0.0).engines)
+
+    def roster(self, ttl: float) -> EngineRoster:
+        """Every known engine as read now on the database's clock, for the console's Engines screen.
+
+        Args:
+            ttl: seconds a heartbeat counts as live (the configured lease's TTL), carried along so the
+                reader judges liveness the way the engines do.
+        """
         with self._store.session("read engines from"):
             now = self._db_now()
-            held: dict[str, int] = defaultdict(int)
-            query = LeaseRecord.select(LeaseRecord.engine, fn.COUNT(LeaseRecord.shard).alias("n")).where(
+            shards: dict[str, set[int]] = defaultdict(set)
+            query = LeaseRecord.select(LeaseRecord.engine, LeaseRecord.shard).where(
                 (LeaseRecord.expires_at >= now) & (LeaseRecord.engine != FREE)
-            ).group_by(LeaseRecord.engine)
-            for name, count in _tuples(query):
-                held[name] = int(count)
-            return [
-                EngineInfo(r.name, r.region, r.started_at, r.heartbeat_at, r.version, r.stopped_at,
-                           held.get(r.name, 0))
+            )
+            for name, shard in _tuples(query):
+                shards[name].add(int(shard))
+            per_shard: dict[int, int] = defaultdict(int)
+            for (check_id,) in _tuples(CheckRecord.select(CheckRecord.id)):
+                per_shard[shard_of(int(check_id), self._shards)] += 1
+            engines = tuple(
+                EngineSummary(
+                    r.name, r.region, r.version, r.started_at, r.heartbeat_at, r.stopped_at,
+                    len(shards.get(r.name, ())), sum(per_shard.get(s, 0) for s in shards.get(r.name, ())),
+                    _load(r),
+                )
                 for r in EngineRecord.select().order_by(EngineRecord.name)
-            ]
+            )
+        return EngineRoster(read_at=now, ttl=ttl, engines=engines)
 
     def region_verdicts(self, check_id: int, since: datetime, region: str, ttl: float) -> RegionVerdicts:
         """The latest result since `since` of every region but `region`, and how many regions are live.
@@ -205,15 +209,19 @@ class ClusterStore:
         value = database.execute_sql("SELECT UNIX_TIMESTAMP(NOW(6))").fetchone()[0]
         return from_micros(int(Decimal(value) * 1_000_000))
 
-    def _heartbeat(self, engine: str, region: str, version: str, now: datetime, *, joining: bool) -> None:
-        updates = {"region": region, "heartbeat_at": now, "version": version[:32]}
+    def _heartbeat(
+        self, engine: str, region: str, version: str, now: datetime, *, joining: bool, load: EngineLoad | None
+    ) -> None:
+        updates: dict[str, Any] = {"region": region, "heartbeat_at": now, "version": version[:32]}
         if joining:
             updates.update(started_at=now, stopped_at=None)
+        if load is not None:
+            updates.update(lateness_p50_s=load.lateness_p50_s, lateness_p99_s=load.lateness_p99_s,
+                           probes_per_s=load.probes_per_s)
         changed = EngineRecord.update(**updates).where(EngineRecord.name == engine).execute()
         if not changed:
-            EngineRecord.insert(
-                name=engine, region=region, started_at=now, heartbeat_at=now, version=version[:32]
-            ).on_conflict_ignore().execute()
+            row = {"started_at": now, **updates, "name": engine}
+            EngineRecord.insert(**row).on_conflict_ignore().execute()
         EngineRecord.delete().where(EngineRecord.heartbeat_at < now - FORGET_ENGINES_AFTER).execute()
 
     def _ensure_leases(self, region: str) -> None:
@@ -270,6 +278,13 @@ class ClusterStore:
         for shard, other in _tuples(query):
             holders[shard].add(other)
         return holders
+
+
+def _load(row: EngineRecord) -> EngineLoad | None:
+    """The load figures of an engine's row; None until its first heartbeat that carried them."""
+    if row.lateness_p50_s is None or row.lateness_p99_s is None or row.probes_per_s is None:
+        return None
+    return EngineLoad(float(row.lateness_p50_s), float(row.lateness_p99_s), float(row.probes_per_s))
 
 
 def _tuples(query: Any) -> list[tuple[Any, ...]]:

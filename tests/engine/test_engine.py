@@ -383,7 +383,7 @@ class TestCommands:
             engine.stop()
 
         [history] = events.of(HistoryLoaded)
-        assert history.check_id == api
+        assert (history.check_id, history.limit) == (api, 3)  # the answer names the request it answers
         assert [r.status_code for r in history.results] == [503, 503, 200]
         assert [(f.old, f.new) for f in history.flips] == [
             (Status.UP, Status.DOWN),

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from trio.testing import MockClock
 
+    from pulsewatch.domain.engines import EngineLoad
     from pulsewatch.domain.monitoring import Check
 
 pytestmark = pytest.mark.trio
@@ -54,13 +55,16 @@ class FakeLeases:
     fail: bool = False
     claims: int = 0
     left: bool = False
+    loads: list[EngineLoad | None] = field(default_factory=list)
 
     def claim(
-        self, engine: str, region: str, version: str, ttl: float, *, joining: bool = False
+        self, engine: str, region: str, version: str, ttl: float, *, joining: bool = False,
+        load: EngineLoad | None = None,
     ) -> LeaseClaim:
         if self.fail:
             raise StorageError("the database is down (fake)")
         self.claims += 1
+        self.loads.append(load)
         deciding = self.held if self.deciding is None else self.deciding
         return LeaseClaim(now=EPOCH, held=frozenset(self.held), release=(), deciding=frozenset(deciding),
                           live_engines=1, live_regions=self.live_regions)
@@ -176,3 +180,25 @@ class TestRegions:
         assert held.consecutive_failures == 3
         assert [(f.old, f.new) for f in store.flips] == [(Status.UNKNOWN, Status.DOWN)]
         assert store.flips[0].at == store.results[3].started_at
+
+
+class TestHeartbeatLoad:
+    @bounded(600)
+    async def test_each_heartbeat_carries_lateness_and_the_probe_rate_since_the_previous_one(
+        self, autojump_clock: MockClock
+    ) -> None:
+        store, events, target = FakeStore(), EventLog(), ScriptedTarget()
+        leases = FakeLeases(store)
+        engine = make_engine(store, leases, four_checks(), target, events)  # 4 checks every 10 s
+
+        async with trio.open_nursery() as nursery:
+            await nursery.start(engine.run)
+            await trio.sleep(LEASE + 1)  # the join and three renewals, one every LEASE/3 = 10 s
+            engine.stop()
+
+        first, *renewals = leases.loads
+        assert first is not None
+        assert first.probes_per_s == 0.0  # the join: nothing probed before it
+        assert len(renewals) == 3
+        assert [load.probes_per_s if load else None for load in renewals] == [pytest.approx(0.4)] * 3
+        assert all(load and 0.0 <= load.lateness_p50_s <= load.lateness_p99_s for load in renewals)

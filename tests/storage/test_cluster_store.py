@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from engine.storage.cluster_store import ClusterStore
-from engine.storage.store import SqlStore
-from pulsewatch.domain.cluster import SHARDS
+from engine.storage.store import SqlStore, open_store
+from pulsewatch.domain.cluster import SHARDS, shard_of
+from pulsewatch.domain.engines import EngineLoad, Liveness
 from pulsewatch.domain.monitoring import ProbeResult
 from tests.storage.backends import raw_sql
 from tests.storage.factories import make_check
@@ -185,3 +186,66 @@ class TestRegions:
 
         assert verdicts.failed == {"us": True, "ap": False}
         assert verdicts.live_regions == 3
+
+
+class TestRoster:
+    """What the console's Engines screen reads: shards, the checks in them, the load of each heartbeat."""
+
+    def test_heartbeats_write_the_load_and_the_roster_counts_the_checks_in_held_shards(
+        self, cluster: ClusterStore, store: SqlStore
+    ) -> None:
+        added = store.sync_checks([make_check(f"c{i}") for i in range(10)]).added
+        cluster.claim("a", "", "1", TTL, joining=True, load=EngineLoad(0.002, 0.25, 12.5))
+        cluster.claim("b", "", "1", TTL, joining=True)  # an engine that reports no load (an older one)
+        again = cluster.claim("a", "", "1", TTL, load=EngineLoad(0.003, 0.5, 20.0))
+        cluster.release("a", "", again.release)
+        b_shards = cluster.claim("b", "", "1", TTL).held
+
+        roster = cluster.roster(TTL)
+        a, b = roster.engines
+        assert (a.name, a.load, b.name, b.load) == ("a", EngineLoad(0.003, 0.5, 20.0), "b", None)
+        assert (a.shards, b.shards) == (SHARDS - len(b_shards), len(b_shards))
+        in_b = sum(1 for c in added if c.id is not None and shard_of(c.id) in b_shards)
+        assert (a.checks, b.checks) == (10 - in_b, in_b)
+        assert [roster.liveness(e) for e in roster.engines] == [Liveness.ALIVE, Liveness.ALIVE]
+        assert roster.ttl == TTL
+
+    def test_a_heartbeat_without_figures_keeps_the_last_ones(self, cluster: ClusterStore) -> None:
+        cluster.claim("a", "", "1", TTL, joining=True, load=EngineLoad(0.001, 0.01, 3.0))
+        cluster.claim("a", "", "1", TTL)
+
+        (info,) = cluster.engines()
+        assert info.load == EngineLoad(0.001, 0.01, 3.0)
+
+    def test_a_silent_engine_is_stale_and_one_that_left_is_stopped(
+        self, cluster: ClusterStore, store: SqlStore
+    ) -> None:
+        cluster.claim("a", "", "1", TTL, joining=True)
+        cluster.claim("b", "", "1", TTL, joining=True)
+        cluster.claim("c", "", "1", TTL, joining=True)
+        expire(store, "b")
+        cluster.leave("c", "")
+
+        roster = cluster.roster(TTL)
+        assert {e.name: roster.liveness(e) for e in roster.engines} == {
+            "a": Liveness.ALIVE, "b": Liveness.STALE, "c": Liveness.STOPPED,
+        }
+        assert {e.name: e.shards for e in roster.engines}["b"] == 0  # its leases expired with it
+
+    def test_no_engine_ever_ran(self, cluster: ClusterStore) -> None:
+        assert cluster.roster(TTL).engines == ()
+
+    def test_step_13_adds_the_load_columns_to_an_older_database(self, store_url: str) -> None:
+        store = open_store(store_url)
+        try:
+            for column in ("lateness_p50_s", "lateness_p99_s", "probes_per_s"):
+                raw_sql(store, f"ALTER TABLE engines DROP COLUMN {column}")
+            raw_sql(store, "DELETE FROM schema_version WHERE version >= 13")
+            assert store.schema_version() < 13
+            assert store.upgrade()[1] >= 13
+            cluster = ClusterStore(store)
+            cluster.claim("a", "", "1", TTL, joining=True, load=EngineLoad(0.5, 1.5, 2.0))
+            (info,) = cluster.engines()
+            assert info.load == EngineLoad(0.5, 1.5, 2.0)
+        finally:
+            store.close()

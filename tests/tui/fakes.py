@@ -74,7 +74,10 @@ class FakeEngine:
         if not self.accept:
             return False
         if isinstance(command, LoadHistory) and command.check_id in self.histories:
-            self.emit(self.histories[command.check_id])
+            canned = self.histories[command.check_id]  # cut to the request and naming it, as the engine does
+            limit = command.limit
+            self.emit(replace(canned, results=canned.results[:limit], flips=canned.flips[:limit],
+                              limit=limit))
         return True
 
     async def stop(self) -> None:

@@ -109,7 +109,7 @@ class TestChecksGrid:
             await settle(pilot, lambda: cell(app, 1, "latency") == "299 ms")
             assert sum(isinstance(m, EventsPending) for m in messages) - before == 1
 
-    async def test_the_uptime_header_says_it_counts_since_the_console_started(self) -> None:
+    async def test_the_uptime_header_says_where_its_figures_come_from(self) -> None:
         app = make_app(FakeEngine([STARTED]))
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot, app)
@@ -118,7 +118,8 @@ class TestChecksGrid:
             assert x is not None
             await pilot.hover(StatusTable, offset=(x + 2, 0))
             await settle(pilot, lambda: table.tooltip is not None)
-            assert "since this console started" in str(table.tooltip)
+            assert "stored rollups" in str(table.tooltip)
+            assert "without a database, only what this console has seen" in str(table.tooltip)
             assert "24 hours" in str(table.tooltip)
 
     async def test_checks_keep_their_order_from_the_engine(self) -> None:

@@ -63,19 +63,28 @@ class TestBars:
 class TestDescribeWindow:
     def test_a_range_fully_covered(self) -> None:
         shown = [result(1, NOW - timedelta(minutes=m), 1.0) for m in range(0, 60)]
-        text = describe_window(shown, loaded=132, time_range=HOUR, limit=132, now=NOW - timedelta(minutes=-1))
+        text = describe_window(shown, HOUR, NOW - timedelta(minutes=-1), loaded=132, complete=False,
+                               limit=132)
         assert text.startswith("60 probes in the last 1h, 08:31:00 → 09:30:00")
 
     def test_a_range_cut_short_by_the_limit_says_so(self) -> None:
         shown = [result(1, NOW - timedelta(hours=h), 1.0) for h in range(10)]
-        text = describe_window(shown, loaded=MAX_HISTORY, time_range=MONTH, limit=MAX_HISTORY, now=NOW)
+        text = describe_window(shown, MONTH, NOW, loaded=MAX_HISTORY, complete=False, limit=MAX_HISTORY)
         assert "only the newest 10,000 probes are loaded, which do not reach back 30d" in text
+
+    def test_live_results_beyond_the_limit_do_not_hide_that_nothing_older_is_stored(self) -> None:
+        """132 asked, 40 stored, then 100 live results: 140 loaded, yet the store holds nothing older."""
+        shown = [result(1, NOW - timedelta(minutes=m), 1.0) for m in range(140)]
+        text = describe_window(shown, DAY, NOW, loaded=140, complete=True, limit=132)
+        assert text.endswith(": no older probes are stored")
 
     def test_a_young_check_says_nothing_older_is_stored(self) -> None:
         shown = [result(1, NOW - timedelta(minutes=m), 1.0) for m in range(5)]
-        text = describe_window(shown, loaded=5, time_range=DAY, limit=1584, now=NOW)
+        text = describe_window(shown, DAY, NOW, loaded=5, complete=True, limit=1584)
         assert text == "5 probes, 09:26:00 → 09:30:00 (4m): no older probes are stored"
 
     def test_nothing_to_show(self) -> None:
-        assert describe_window([], 0, HOUR, 132, NOW) == "no probes stored yet for the last 1h"
-        assert describe_window([], 12, HOUR, 132, NOW) == "no probes in the last 1h"
+        assert describe_window([], HOUR, NOW, loaded=0, complete=True, limit=132) == (
+            "no probes stored yet for the last 1h")
+        assert describe_window([], HOUR, NOW, loaded=12, complete=True, limit=132) == (
+            "no probes in the last 1h")

@@ -195,8 +195,8 @@ class TestCommandPalette:
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot, app)
             everywhere = await palette_titles(GlobalCommands, app.screen)
-            assert everywhere[:7] == ["Go to Checks", "Go to Incidents", "Go to Teams", "Go to Channels",
-                                      "Go to Billing", "Go to Audit", "Switch theme"]
+            assert everywhere[:8] == ["Go to Checks", "Go to Incidents", "Go to Teams", "Go to Channels",
+                                      "Go to Billing", "Go to Audit", "Go to Engines", "Switch theme"]
             assert {"Theme: pulsewatch-dark", "Theme: pulsewatch-light", "Theme: pulsewatch-high-contrast",
                     "Show keys", "Quit"} <= set(everywhere)
             grid_titles = await palette_titles(ChecksCommands, app.screen)

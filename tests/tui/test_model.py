@@ -7,6 +7,7 @@ from dataclasses import replace
 from pulsewatch.domain.events import (
     CheckChanged,
     CheckFlipped,
+    CheckRemoved,
     EngineStarted,
     EngineStopped,
     HistoryLoaded,
@@ -128,3 +129,62 @@ class TestStopped:
         assert change.stopped == stop
         assert not change.board.running
         assert change.board.error == "boom"
+
+
+class TestHistoryLimits:
+    """HistoryLoaded names the LoadHistory limit it answers; answers may arrive out of order."""
+
+    def test_a_shorter_answer_arriving_after_a_longer_one_is_ignored(self) -> None:
+        longer = replace(CHECKOUT_HISTORY, limit=1584)
+        shorter = replace(CHECKOUT_HISTORY, results=CHECKOUT_HISTORY.results[:3], limit=110)
+        board = apply_events(started_board(), [longer]).board
+        change = apply_events(board, [shorter])
+        assert change.board.histories[2].results == CHECKOUT_HISTORY.results
+        assert change.board.histories[2].limit == 1584
+        assert change.histories == frozenset()
+
+    def test_a_longer_or_equal_answer_replaces_the_kept_history(self) -> None:
+        board = apply_events(started_board(), [replace(CHECKOUT_HISTORY, limit=110)]).board
+        again = replace(CHECKOUT_HISTORY, results=CHECKOUT_HISTORY.results[:2], limit=110)
+        assert apply_events(board, [again]).board.histories[2].results == CHECKOUT_HISTORY.results[:2]
+        longer = replace(CHECKOUT_HISTORY, results=CHECKOUT_HISTORY.results[:5], limit=1584)
+        assert apply_events(board, [longer]).board.histories[2].limit == 1584
+
+    def test_fewer_results_than_asked_means_nothing_older_is_stored_even_as_live_ones_arrive(self) -> None:
+        board = apply_events(started_board(), [replace(CHECKOUT_HISTORY, limit=14)]).board  # 12 of 14
+        assert board.histories[2].complete
+        live = [updated(STATES[1], NOW, float(ms)) for ms in range(5)]
+        history = apply_events(board, live).board.histories[2]
+        assert len(history.results) == 17  # more than asked for, yet nothing older exists
+        assert history.complete
+
+    def test_as_many_results_as_asked_means_older_ones_may_exist(self) -> None:
+        board = apply_events(started_board(), [replace(CHECKOUT_HISTORY, limit=12)]).board
+        assert not board.histories[2].complete
+
+
+class TestCheckRemoved:
+    def test_a_removed_check_leaves_the_board_with_its_history_and_trend(self) -> None:
+        board = apply_events(started_board(), [CHECKOUT_HISTORY, updated(STATES[1], NOW, 5.0)]).board
+        change = apply_events(board, [CheckRemoved(2)])
+        assert 2 not in change.board.views
+        assert 2 not in change.board.histories
+        assert 2 not in change.board.trends
+        assert change.removed == {2}
+        assert change.changed == frozenset()
+
+    def test_updates_after_the_removal_are_ignored(self) -> None:
+        change = apply_events(started_board(), [CheckRemoved(2), updated(STATES[1], NOW, 5.0)])
+        assert 2 not in change.board.views
+        assert change.removed == {2}
+
+    def test_a_check_removed_then_added_again_in_one_batch_stays(self) -> None:
+        change = apply_events(started_board(), [CheckRemoved(2), CheckChanged(CHECKS[1], STATES[1])])
+        assert 2 in change.board.views
+        assert change.removed == frozenset()
+        assert 2 in change.changed
+
+    def test_removing_an_unknown_check_changes_nothing(self) -> None:
+        change = apply_events(started_board(), [CheckRemoved(99)])
+        assert change.removed == frozenset()
+        assert len(change.board.views) == len(CHECKS)

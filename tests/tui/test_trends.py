@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pulsewatch.domain.uptime import UptimeCounts, UptimeTally
 from tests.tui.fakes import NOW, result
-from tui.trends import EMPTY_TREND, SPARK_POINTS, WINDOW_BUCKETS, Trend, bucket_of
+from tui.trends import (
+    EMPTY_TREND,
+    RECENT_MINUTES,
+    SPARK_POINTS,
+    WINDOW_BUCKETS,
+    Trend,
+    bucket_of,
+    grid_uptime,
+)
 
 
 def fed(*results: object) -> Trend:
@@ -68,3 +77,37 @@ class TestHistoryFolding:
         folded = live.fold_history([result(1, NOW - timedelta(hours=1), 999.0)])
         assert folded.latencies == live.latencies
         assert folded.uptime(NOW, 24) == (SPARK_POINTS + 1, SPARK_POINTS + 1)
+
+
+class TestStoredTally:
+    """The uptime columns with a database: the stored tally plus the live results from its end on."""
+
+    TALLY = UptimeTally(until=NOW - timedelta(minutes=1), day_since=NOW - timedelta(hours=23, minutes=30),
+                        week_since=NOW - timedelta(hours=167, minutes=30),
+                        counts={1: UptimeCounts(day_ok=990, day_total=1000, week_ok=6930, week_total=7000)})
+
+    def test_live_results_from_the_tallys_end_on_are_added_to_both_windows(self) -> None:
+        trend = fed(
+            result(1, NOW - timedelta(minutes=2), 10.0),  # before `until`: already in the tally
+            result(1, NOW - timedelta(seconds=30), 10.0, ok=False),
+            result(1, NOW, 10.0),
+        )
+        assert grid_uptime(trend, NOW, self.TALLY, 1) == ((991, 1002), (6931, 7002))
+
+    def test_a_check_with_nothing_stored_shows_only_what_was_seen_since(self) -> None:
+        trend = fed(result(2, NOW, 10.0))
+        assert grid_uptime(trend, NOW, self.TALLY, 2) == ((1, 1), (1, 1))
+        assert grid_uptime(EMPTY_TREND, NOW, self.TALLY, 3) == ((0, 0), (0, 0))
+
+    def test_loaded_history_never_adds_to_a_tally(self) -> None:
+        trend = EMPTY_TREND.fold_history([result(1, NOW, 10.0, ok=False)])
+        assert grid_uptime(trend, NOW, self.TALLY, 1) == ((990, 1000), (6930, 7000))
+
+    def test_without_a_tally_the_console_counts_what_it_saw(self) -> None:
+        trend = fed(result(1, NOW - timedelta(hours=30), 10.0, ok=False), result(1, NOW, 10.0))
+        assert grid_uptime(trend, NOW, None, 1) == ((1, 1), (1, 2))
+
+    def test_minute_counts_are_bounded(self) -> None:
+        trend = fed(*(result(1, NOW + timedelta(minutes=m), 1.0) for m in range(RECENT_MINUTES * 3)))
+        assert len(trend.recent) == RECENT_MINUTES
+        assert trend.recent_counts(NOW) == (RECENT_MINUTES, RECENT_MINUTES)

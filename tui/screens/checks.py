@@ -6,10 +6,12 @@ from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
+from textual.worker import Worker, WorkerState
 
 from pulsewatch.domain.events import RunNow, SetPaused
 from pulsewatch.domain.monitoring import Status
@@ -27,14 +29,26 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.binding import BindingType
 
+    from pulsewatch.domain.uptime import UptimeTally
     from tui.model import Board, BoardChange, CheckView
     from tui.navigation import ConsoleContext
 
 AGE_TICK_SECONDS = 1.0
 """How often "12s ago" and "for 3m" are redrawn when no event does it (only visible lines are)."""
 
+TALLY_SECONDS = 60.0
+"""How often the stored uptime of every check is read again (rollups move on by the minute)."""
+
 SORT_CYCLE: tuple[SortKey, ...] = tuple(SortKey)
 GROUP_CYCLE: tuple[Grouping, ...] = tuple(Grouping)
+
+
+class TallyLoaded(Message):
+    """The stored uptime counts of every check were read."""
+
+    def __init__(self, tally: UptimeTally) -> None:
+        super().__init__()
+        self.tally = tally
 
 
 class ChecksScreen(Screen[None]):
@@ -69,6 +83,7 @@ class ChecksScreen(Screen[None]):
         self._matched = 0
         self._stale = False
         self._counts: Counter[Status] = Counter()
+        self._tally_failing = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,6 +98,9 @@ class ChecksScreen(Screen[None]):
         self.table.focus()
         self._rearrange()
         self._count()
+        if self._pw.services is not None and self._pw.services.rollups is not None:
+            self.reload_uptime()
+            self.set_interval(TALLY_SECONDS, self.reload_uptime)
 
     def on_unmount(self) -> None:
         self._pw.feed.unsubscribe(self.show)
@@ -105,13 +123,15 @@ class ChecksScreen(Screen[None]):
     def show(self, change: BoardChange) -> None:
         """Apply one drained batch: repaint the changed rows on screen and recount the summary.
 
-        Rows are re-arranged only when the check list itself changed (a new engine, a new check);
+        Rows are re-arranged only when the check list itself changed (a new engine, a check added or
+        removed);
         otherwise a check that no longer fits the filter or the order stays put until the next
         user action, and the filter bar says so.
         """
         old = self._board
         self._board = change.board
-        structural = change.reset or any(cid not in old.views for cid in change.changed)
+        added = any(cid not in old.views for cid in change.changed)
+        structural = change.reset or bool(change.removed) or added
         if structural:
             self._rearrange()
             self._count()
@@ -129,6 +149,26 @@ class ChecksScreen(Screen[None]):
                 if after is not None:
                     self._counts[after.state.status] += 1
             self.query_one(SummaryBar).show(render.summary_counts_from(self._counts))
+
+    # -- stored uptime ----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="uptime-tally")
+    def reload_uptime(self) -> None:
+        """Read the stored uptime of every check again (every TALLY_SECONDS, and at start)."""
+        services = self._pw.services
+        if services is not None and services.rollups is not None:
+            self.post_message(TallyLoaded(services.rollups.uptime(self._pw.clock())))
+
+    def on_tally_loaded(self, message: TallyLoaded) -> None:
+        self._tally_failing = False
+        self.table.show_tally(message.tally)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Said once while the database cannot be read; the grid keeps the last tally meanwhile.
+        if event.state is WorkerState.ERROR and event.worker.error is not None and not self._tally_failing:
+            self._tally_failing = True
+            self.notify(f"{event.worker.error}; the uptime columns keep the last figures read.",
+                        title="Could not read stored uptime", severity="warning", markup=False)
 
     def _count(self) -> None:
         self._counts = Counter(view.state.status for view in self._board.views.values())

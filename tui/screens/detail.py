@@ -1,8 +1,13 @@
-"""The check detail screen: definition, state, a latency chart over a chosen range, results and flips."""
+"""The check detail screen: definition, state, a latency chart over a chosen range, results and flips.
+
+With a database the chart is read from the rollups for the whole range (`tui.rollup_chart`), again
+every CHART_RELOAD_SECONDS; the engine's LoadHistory then only feeds the results and flips tables.
+Without one, the chart is drawn from the raw results LoadHistory brought, as many as the range needs.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -15,7 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from pulsewatch.domain.events import LoadHistory, RunNow, SetPaused
 from pulsewatch.errors import PulseWatchError
-from tui import chart, render
+from tui import chart, render, rollup_chart
 from tui.commands import DetailCommands
 from tui.messages import CommandRequested
 from tui.screens.silence_prompt import SilencePrompt, SilenceRequest
@@ -29,7 +34,8 @@ if TYPE_CHECKING:
     from textual.binding import BindingType
 
     from pulsewatch.domain.monitoring import ProbeResult
-    from tui.model import BoardChange, CheckView
+    from pulsewatch.domain.rollups import Rollup
+    from tui.model import BoardChange, CheckView, History
     from tui.navigation import ConsoleContext
 
 AGE_TICK_SECONDS = 5.0
@@ -37,6 +43,9 @@ AGE_TICK_SECONDS = 5.0
 
 RESULTS_SHOWN = 100
 """Rows in the results table: the newest of the results in the chosen range."""
+
+CHART_RELOAD_SECONDS = 15.0
+"""How often the chart's buckets are read again from the rollups (the newest minute fills up)."""
 
 NO_STORE_SILENCE = "Silences need a database: the console runs without one."
 
@@ -51,6 +60,17 @@ class SilenceFinished(Message):
         super().__init__()
         self.done = done
         self.error = error
+
+
+class BucketsLoaded(Message):
+    """The chart's buckets for one range were read."""
+
+    def __init__(self, range_index: int, since: datetime, until: datetime, rollups: list[Rollup]) -> None:
+        super().__init__()
+        self.range_index = range_index
+        self.since = since
+        self.until = until
+        self.rollups = rollups
 
 
 class DetailScreen(Screen[None]):
@@ -84,6 +104,10 @@ class DetailScreen(Screen[None]):
         """Which of `chart.RANGES` is shown."""
         self.requested_limit = 0
         """The most results asked for so far (a shorter range reuses what a longer one loaded)."""
+        self.removed = False
+        """Set when the engine dropped the check: the screen closes as soon as it is on top."""
+        self.buckets: BucketsLoaded | None = None
+        """The chart's latest stored buckets (None: not read yet, or no database)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -109,6 +133,8 @@ class DetailScreen(Screen[None]):
         self._pw.feed.subscribe(self.show)
         self._tick()
         self.set_interval(AGE_TICK_SECONDS, self._tick)
+        if self._rollups:
+            self.set_interval(CHART_RELOAD_SECONDS, self._reload_chart)
         self.query_one(ResultsTable).focus()
 
     def on_unmount(self) -> None:
@@ -126,12 +152,39 @@ class DetailScreen(Screen[None]):
 
     def show(self, change: BoardChange) -> None:
         """Apply one drained batch, redrawing only what concerns this check."""
+        if self.check_id in change.removed:
+            self._check_removed()
+            return
         self._board = change.board
         now = self._pw.clock()
         if self.check_id in change.changed or change.reset:
             self._show_view(now)
         if self.check_id in change.histories:
             self._show_history(now)
+
+    def _check_removed(self) -> None:
+        """The check left the engine (a reload deleted it): say so, and close as soon as on top.
+
+        Only the screen on top may be dismissed (dismiss pops the active stack): when a prompt is
+        over this one, or the person is on another destination, it closes when shown again.
+        """
+        if self.removed:
+            return
+        self.removed = True
+        view = self.view
+        name = view.check.name if view is not None else f"#{self.check_id}"
+        self.notify(f"{name} was removed from the engine (its configuration no longer has it); "
+                    "its detail is closed.", title="Check removed", severity="warning", markup=False)
+        self._close_if_removed()
+
+    def on_screen_resume(self) -> None:
+        self._close_if_removed()
+        if not self.removed and self.buckets is not None:  # back from elsewhere: the chart may be old
+            self._read_buckets()
+
+    def _close_if_removed(self) -> None:
+        if self.removed and self.is_active:
+            self.dismiss()
 
     def _tick(self) -> None:
         now = self._pw.clock()
@@ -146,6 +199,7 @@ class DetailScreen(Screen[None]):
         if event.tab.id is not None:
             self.range_index = int(event.tab.id.removeprefix("range-"))
         self._load_history()
+        self._read_buckets()
         self._show_history(self._pw.clock())
 
     def action_show_range(self, index: int) -> None:
@@ -165,10 +219,37 @@ class DetailScreen(Screen[None]):
         view = self.view
         if view is None:
             return
-        limit = chart.history_limit(self.time_range, view.check.interval)
+        # With rollups the chart needs no raw results: only the results table's worth is asked for.
+        limit = RESULTS_SHOWN if self._rollups else chart.history_limit(self.time_range, view.check.interval)
         if limit > self.requested_limit:
             self.requested_limit = limit
             self.post_message(CommandRequested(LoadHistory(self.check_id, limit=limit)))
+
+    @property
+    def _rollups(self) -> bool:
+        services = self._pw.services
+        return services is not None and services.rollups is not None
+
+    def _reload_chart(self) -> None:
+        if self.is_current:  # behind a prompt or another destination nobody sees it
+            self._read_buckets()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail-buckets")
+    def _read_buckets(self) -> None:
+        services = self._pw.services
+        if services is None or services.rollups is None:
+            return
+        index, time_range = self.range_index, self.time_range
+        until = self._pw.clock()
+        since = until - timedelta(seconds=time_range.seconds)
+        level = rollup_chart.level_for(time_range)
+        rows = services.rollups.latency_buckets(self.check_id, level, since, until)
+        self.post_message(BucketsLoaded(index, since, until, rows))
+
+    def on_buckets_loaded(self, message: BucketsLoaded) -> None:
+        if message.range_index == self.range_index:  # else the person moved on: a newer read is coming
+            self.buckets = message
+            self._show_history(self._pw.clock())
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -199,14 +280,18 @@ class DetailScreen(Screen[None]):
         results_title = self.query_one("#results-title", Label)
         flips_title = self.query_one("#flips-title", Label)
         chart_title = self.query_one("#chart-title", Label)
+        if self._rollups:
+            self._show_buckets(now)
         if history is None:
-            chart_title.update(f"Latency, last {self.time_range.label}: loading…")
+            if not self._rollups:
+                chart_title.update(f"Latency, last {self.time_range.label}: loading…")
             results_title.update("Recent results (loading…)")
             flips_title.update("Flips (loading…)")
             return
         shown = chart.in_range(history.results, self.time_range, now)
-        self.query_one(LatencyChart).show(shown, now)
-        chart_title.update(self._chart_title(shown, len(history.results)))
+        if not self._rollups:
+            self.query_one(LatencyChart).show(shown, now)
+            chart_title.update(self._chart_title(shown, history))
         listed = shown[:RESULTS_SHOWN]
         results_title.update(f"Recent results ({len(listed)}"
                              + (f" newest of {render.format_count(len(shown))})" if len(shown) > len(listed)
@@ -215,9 +300,24 @@ class DetailScreen(Screen[None]):
         self.query_one(ResultsTable).show(listed, now)
         self.query_one(FlipsTable).show(history.flips, now)
 
-    def _chart_title(self, shown: list[ProbeResult], loaded: int) -> str:
+    def _show_buckets(self, now: datetime) -> None:
+        chart_title = self.query_one("#chart-title", Label)
+        loaded = self.buckets
+        if loaded is None or loaded.range_index != self.range_index:
+            chart_title.update(f"Latency, last {self.time_range.label}: reading the rollups…")
+            return
+        graph = self.query_one(LatencyChart)
+        graph.show_buckets(loaded.rollups, loaded.since, loaded.until, now)
+        level = rollup_chart.level_for(self.time_range)
+        text = "Latency: " + rollup_chart.describe_buckets(loaded.rollups, self.time_range, level)
+        if any(r.count for r in loaded.rollups) and graph.slice_seconds >= 1:
+            text += f" · a bar is the slowest in {render.format_span(graph.slice_seconds)}"
+        chart_title.update(text)
+
+    def _chart_title(self, shown: list[ProbeResult], history: History) -> str:
         now = self._pw.clock()
-        text = "Latency: " + chart.describe_window(shown, loaded, self.time_range, self.requested_limit, now)
+        text = "Latency: " + chart.describe_window(shown, self.time_range, now, loaded=len(history.results),
+                                                   complete=history.complete, limit=history.limit)
         if shown:
             ok = sum(1 for r in shown if r.ok)
             text += f" · {render.format_uptime(ok, len(shown))} ok"
@@ -289,4 +389,7 @@ class DetailScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # The worker does not stop the app on error (exit_on_error=False): say what broke instead.
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.notify(str(event.worker.error), title="Could not silence", severity="error", markup=False)
+            chart = event.worker.group == "detail-buckets"
+            title = "Could not read the chart" if chart else "Could not silence"
+            self.notify(str(event.worker.error), title=title, severity="warning" if chart else "error",
+                        markup=False)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from textual.binding import BindingType
     from textual.theme import Theme
 
+    from pulsewatch.domain.uptime import UptimeTally
     from tui.model import CheckView
     from tui.query import Row
 
@@ -99,6 +100,7 @@ class StatusTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._hover_row = -1
         self._styles: dict[str, Style] = {}
         self._group_labels: dict[str, str] = {}
+        self._tally: UptimeTally | None = None
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._restyle)
@@ -144,6 +146,16 @@ class StatusTable(ScrollView, can_focus=True, inherit_bindings=False):
                 if top <= index < bottom:
                     self.refresh_line(index + 1)
 
+    def show_tally(self, tally: UptimeTally) -> None:
+        """Take the stored uptime counts of every check (read again every minute) and redraw."""
+        self._tally = tally
+        self.refresh()
+
+    @property
+    def tally(self) -> UptimeTally | None:
+        """The stored uptime counts in use (None: the uptime columns count what the console saw)."""
+        return self._tally
+
     def tick(self) -> None:
         """Let time pass: redraw what is on screen ("12s ago" becomes "13s ago")."""
         self.refresh()
@@ -176,7 +188,8 @@ class StatusTable(ScrollView, can_focus=True, inherit_bindings=False):
         view = self._board.views.get(row.check_id)
         if view is None:
             return [""] * len(COLUMNS)
-        cells = cell_texts(view, self._board.trends.get(row.check_id, EMPTY_TREND), self._clock())
+        trend = self._board.trends.get(row.check_id, EMPTY_TREND)
+        cells = cell_texts(view, trend, self._clock(), self._tally)
         return [cells[column.key] for column in COLUMNS]
 
     def get_cell(self, check_id: int | str, column: str) -> str:
@@ -370,7 +383,7 @@ class StatusTable(ScrollView, can_focus=True, inherit_bindings=False):
         if view is None:
             return Strip([Segment(" " * width, row_style)], width)
         trend = self._board.trends.get(check_id, EMPTY_TREND)
-        cells = cell_texts(view, trend, self._clock())
+        cells = cell_texts(view, trend, self._clock(), self._tally)
         segments: list[Segment] = []
         used = 0
         for key, _, size in self._layout(width):
