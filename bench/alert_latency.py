@@ -1,6 +1,7 @@
 """Flip → delivered latency of alerts: a real engine, a real local target, Apprise to a local webhook.
 
-    python -m bench.alert_latency [--flips 50]
+    python -m bench.alert_latency [--flips 50] [--json out.json]
+    python -m bench.alert_latency --short         # a quick look: 20 flips
 
 The target alternates between healthy and failing; every flip (down, then recovered) is one
 notification to a json:// receiver on 127.0.0.1. Latency is the receiver's arrival time minus the
@@ -12,6 +13,7 @@ the HTTP delivery and the confirmation's start. Prints count, p50, p95 and max.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import tempfile
@@ -99,16 +101,26 @@ def _up(engine: Engine) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--flips", type=int, default=50)
+    parser.add_argument("--short", action="store_true", help="20 flips")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
+    if args.short:
+        args.flips = 20
     started = time.monotonic()
     latencies = sorted(measure(args.flips))
     ms = [x * 1000 for x in latencies]
+    if not ms:
+        raise SystemExit("alert latency: no notification reached the json:// receiver")
     p95 = ms[max(0, round(0.95 * len(ms)) - 1)]
     print(f"alert latency over {len(ms)} flips (flip → received by a local json:// webhook):")
     print(
         f"  p50 {statistics.median(ms):.1f} ms   p95 {p95:.1f} ms   max {ms[-1]:.1f} ms   min {ms[0]:.1f} ms"
     )
     print(f"  ({time.monotonic() - started:.1f}s in all)")
+    if args.json:
+        figures = {"count": len(ms), "p50_ms": statistics.median(ms), "p95_ms": p95, "max_ms": ms[-1],
+                   "min_ms": ms[0]}
+        Path(args.json).write_text(json.dumps({"args": vars(args), "results": figures}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
