@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -74,13 +74,42 @@ class YamlProblem(Exception):
         self.problem = problem
 
 
+class Spot(NamedTuple):
+    """Where one value was written: 0-based marks, and for a scalar its text and quoting style.
+
+    A source map holds one per value and key of the file; keeping these small tuples instead of the
+    parser's nodes (each with two Mark objects) keeps a 10,000-check file's map a few MB, and lets
+    the node tree go as soon as the document is built.
+    """
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    style: str | None
+    scalar: str | None
+    """The scalar's text as written (None for a mapping or a sequence)."""
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """1-based (line, column), as problems are reported."""
+        return (self.line + 1, self.column + 1)
+
+    @classmethod
+    def of(cls, node: yaml.Node) -> Spot:
+        start, end = node.start_mark, node.end_mark
+        scalar = node.value if isinstance(node, yaml.ScalarNode) else None
+        style = node.style if isinstance(node, yaml.ScalarNode) else None
+        return cls(start.line, start.column, end.line, end.column, style, scalar)
+
+
 @dataclass
 class SourceMap:
     """Where each value (and each mapping key) of the document was written."""
 
     lines: list[str]
-    values: dict[Loc, yaml.Node] = field(default_factory=dict)
-    keys: dict[Loc, yaml.Node] = field(default_factory=dict)
+    values: dict[Loc, Spot] = field(default_factory=dict)
+    keys: dict[Loc, Spot] = field(default_factory=dict)
     interpolated: set[Loc] = field(default_factory=set)
     """Paths whose string was changed by `${VAR}` interpolation (its text no longer matches the file)."""
 
@@ -92,11 +121,11 @@ class SourceMap:
             key: point at the mapping key rather than its value (for "unknown key" errors).
         """
         if key and loc in self.keys:
-            return _mark(self.keys[loc])
+            return self.keys[loc].position
         for end in range(len(loc), -1, -1):
-            node = self.values.get(loc[:end])
-            if node is not None:
-                return _mark(node)
+            spot = self.values.get(loc[:end])
+            if spot is not None:
+                return spot.position
         return (1, 1)
 
     def scalar_column(self, loc: Loc, offset: int) -> tuple[int, int] | None:
@@ -105,21 +134,20 @@ class SourceMap:
         That is when the string is written on one line as a plain scalar, or quoted without escapes,
         and interpolation did not change it. Otherwise None: the caller points at the scalar instead.
         """
-        node = self.values.get(loc)
-        if not isinstance(node, yaml.ScalarNode) or loc in self.interpolated:
+        spot = self.values.get(loc)
+        if spot is None or spot.scalar is None or loc in self.interpolated:
             return None
-        start, end = node.start_mark, node.end_mark
-        if start.line != end.line or start.line >= len(self.lines):
+        if spot.line != spot.end_line or spot.line >= len(self.lines):
             return None
-        raw = self.lines[start.line][start.column : end.column]
-        value = node.value
-        if not node.style and raw == value:  # plain: None from PyYAML, "" from libyaml
+        raw = self.lines[spot.line][spot.column : spot.end_column]
+        value, style = spot.scalar, spot.style
+        if not style and raw == value:  # plain: None from PyYAML, "" from libyaml
             skip = 0
-        elif node.style in ('"', "'") and raw == f"{node.style}{value}{node.style}":
+        elif style in ('"', "'") and raw == f"{style}{value}{style}":
             skip = 1
         else:
             return None
-        return (start.line + 1, start.column + 1 + skip + offset)
+        return (spot.line + 1, spot.column + 1 + skip + offset)
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -187,12 +215,12 @@ def _index(node: yaml.Node, loc: Loc, smap: SourceMap, count: list[int]) -> None
     if count[0] > _MAX_INDEXED_VALUES:
         line, column = _mark(node)
         raise YamlProblem(Problem(line, column, "", "document too large once its aliases are expanded"))
-    smap.values[loc] = node
+    smap.values[loc] = Spot.of(node)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 child = (*loc, key_node.value)
-                smap.keys[child] = key_node
+                smap.keys[child] = Spot.of(key_node)
                 _index(value_node, child, smap, count)
     elif isinstance(node, yaml.SequenceNode):
         for position, item in enumerate(node.value):
