@@ -17,17 +17,19 @@ from typing import TYPE_CHECKING
 import httpx
 import trio
 
+from engine import heap
 from engine.check_reload import apply_reload, plan_reload
 from engine.cluster import follow_leases
 from engine.config_reload import ConfigWatcher, apply_config_reload, plan_config_reload
 from engine.evaluator import Evaluator, Record
+from engine.heartbeat_pings import shared_pings
 from engine.heartbeats import HeartbeatMonitor
 from engine.maintenance import Maintenance
 from engine.probes import HttpClientPool, Prober
 from engine.recorder import Recorder
 from engine.scheduler import Scheduler
 from engine.spool import Spool, spool_path
-from engine.stats import EngineStats
+from engine.stats import EngineStats, LoadMeter
 from pulsewatch.domain.events import (
     CheckChanged,
     EngineCommand,
@@ -47,9 +49,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from engine.cluster import Cluster
+    from engine.companions import Companion
     from engine.config_reload import ConfigSource
     from engine.http.api.backend import ApiBackend
-    from engine.maintenance import MaintenanceStore
+    from engine.maintenance import MaintenanceStore, SeatMeter
     from engine.metering import BatchMeter
     from engine.notifier import Notifier
     from engine.offload import RunSync
@@ -108,6 +111,9 @@ class Engine:
             in memory only, then back-pressure.
         buffer: records held in memory while the database is down, before the spool takes over.
         meter: counts recorded results as each organization's usage, in the same transaction (billing).
+        seats: where maintenance records each organization's seats used per day (billing).
+        companions: tasks that run beside the probes with this engine as their host (engine.companions:
+            the commands table, following other engines' check changes); cancelled with the probes.
     """
 
     def __init__(
@@ -133,6 +139,8 @@ class Engine:
         spool_dir: Path | None = None,
         buffer: int = 50_000,
         meter: BatchMeter | None = None,
+        seats: SeatMeter | None = None,
+        companions: Sequence[Companion] = (),
     ) -> None:
         if notifier is not None:  # first: every consumer of `emit` below must feed the notifier too
             emit = notifier.tee(emit)
@@ -151,6 +159,7 @@ class Engine:
         self.db_read_limiter = trio.CapacityLimiter(4)
         """Concurrent history reads."""
         self._store = store
+        self._companions = tuple(companions)
         self._desired = tuple(checks)
         self._emit = emit
         self._wall_clock = wall_clock
@@ -162,8 +171,13 @@ class Engine:
         self._records_send, self._records_receive = trio.open_memory_channel[Record](RESULTS_BUFFER)
         self._http = HttpClientPool(transport=http_transport)
         self._prober = Prober(engine=name, wall_clock=wall_clock, http_pool=self._http)
+        self.settle_heap = False
+        """Freeze the heap once loaded and relax the garbage collector (engine.heap): process-wide, so
+        only a host that is nothing but this engine sets it (the headless command, benchmarks)."""
         self.cluster = cluster
         """This engine's shard leases; None: it runs every check."""
+        if cluster is not None:  # each heartbeat tells the other engines and consoles how this one keeps up
+            cluster.measure = LoadMeter(self.stats, trio.current_time).sample
         self._scheduler = Scheduler(
             self._probe_and_apply, limiter=self.probe_limiter, stats=self.stats,
             owns=cluster.owns if cluster is not None else None,
@@ -171,6 +185,9 @@ class Engine:
         )
         self._rollups = rollups
         self._retention = retention
+        # Heartbeat checks follow shard ownership when engines share the database (engine.heartbeat_pings).
+        shared = shared_pings(cluster, engine=name, run_sync=run_sync, read_limiter=self.db_read_limiter,
+                              write_limiter=self.db_write_limiter)
         self._recorder = Recorder(
             store,
             write_limiter=self.db_write_limiter,
@@ -185,6 +202,7 @@ class Engine:
             wall_clock=wall_clock,
             after_outage=self._rewind_rollups,
             meter=meter,
+            pings=shared,
         )
         self.watcher = ConfigWatcher(config, self.reload_config, engine=name) if config is not None else None
         """Reloads the config file on `request_reload()` and when it changes; None without a file."""
@@ -195,7 +213,7 @@ class Engine:
         if rollups is not None and retention is not None:
             self.maintenance = Maintenance(
                 rollups, retention, write_limiter=self.db_write_limiter, wall_clock=wall_clock,
-                engine=name, run_sync=run_sync,
+                engine=name, run_sync=run_sync, seats=seats,
             )
         self.heartbeats = HeartbeatMonitor(
             engine=name,
@@ -206,6 +224,7 @@ class Engine:
             store=store,
             run_sync=run_sync,
             read_limiter=self.db_read_limiter,
+            shared=shared,
         )
         """Pings in, late results out, for heartbeat (push) checks."""
 
@@ -302,6 +321,9 @@ class Engine:
     async def _run(self, task_status: trio.TaskStatus[None]) -> None:
         with self._startup_scope:
             startup_records = await self._load()
+        if self.settle_heap and not self._startup_scope.cancelled_caught:
+            self._http.prepare(self._checks.values())  # their request plans live as long as the run
+            heap.settle()
         started = False
         if not self._startup_scope.cancelled_caught:
             async with trio.open_nursery() as keeper:
@@ -325,6 +347,8 @@ class Engine:
                             if self.listen is not None:
                                 self.listen_address = await nursery.start(self._serve_http, self.listen)
                             nursery.start_soon(self._command_loop)
+                            for companion in self._companions:
+                                await nursery.start(companion.run, self)
                             log.info(
                                 "engine %s started with %d checks",
                                 self.name,
@@ -443,6 +467,7 @@ class Engine:
             self.stats.leases_held = len(self.cluster.held)
             await follow_leases(self.cluster, gained, checks=self._checks, evaluator=self._evaluator,
                                 scheduler=self._scheduler, emit=self._emit)
+            await self.heartbeats.take_over(gained)
 
     async def _rewind_rollups(self, since: datetime) -> None:
         """Results reached the database late (an outage): roll their minutes up again."""
@@ -453,6 +478,13 @@ class Engine:
             )
 
     async def _send_record(self, record: Record) -> None:
+        try:
+            # Room in the buffer is the usual case: no checkpoint needed (one probe task less to
+            # reschedule per result).
+            self._records_send.send_nowait(record)
+            return
+        except trio.WouldBlock:
+            pass
         # Shielded: once a result has been shown (CheckUpdated) it must reach the recorder, even if
         # stop() lands right now. The recorder outlives this task, so the send always completes.
         with trio.CancelScope(shield=True):
@@ -571,7 +603,8 @@ class Engine:
                 "could not load history of check %d: %s", command.check_id, exc, extra={"engine": self.name}
             )
             return
-        self._emit(HistoryLoaded(check_id=command.check_id, results=tuple(results), flips=tuple(flips)))
+        self._emit(HistoryLoaded(check_id=command.check_id, results=tuple(results), flips=tuple(flips),
+                                 limit=command.limit))
 
 
 def _describe(exc: BaseException) -> str:

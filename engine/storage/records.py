@@ -244,6 +244,7 @@ class CheckStateRecord(BaseRecord):
 
     class Meta:
         table_name = "check_states"
+        indexes = ((("since",), False),)  # attach mode reads states whose status changed lately
 
     COLUMNS = (
         "check_id",

@@ -12,6 +12,8 @@ from engine.storage.alerting_records import ALERTING_RECORDS
 from engine.storage.apikey_records import APIKEY_RECORDS
 from engine.storage.billing_records import BILLING_RECORDS
 from engine.storage.cluster_records import CLUSTER_RECORDS
+from engine.storage.command_records import COMMAND_RECORDS
+from engine.storage.ping_records import PING_RECORDS
 from engine.storage.records import (
     CheckRecord,
     CheckStateRecord,
@@ -30,5 +32,7 @@ ALL_RECORDS = (
     *CLUSTER_RECORDS,
     *SETTINGS_RECORDS,
     *BILLING_RECORDS,
+    *COMMAND_RECORDS,
+    *PING_RECORDS,
 )
 """Every table of the current schema; an empty database gets all of them at once."""

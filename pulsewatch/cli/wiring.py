@@ -80,8 +80,7 @@ def make_engine_factory(
     checks get their generated heartbeat tokens here (this reads the installation secret).
     """
     from engine.runtime import Engine
-    from engine.storage.rollup_store import RollupStore
-    from pulsewatch.cli import billing_wiring, operations
+    from pulsewatch.cli import attach_wiring, billing_wiring, operations
     from pulsewatch.cli.audited_sync import AuditedSyncStore
 
     engine_name = name or config.engine.name or default_engine_name()
@@ -90,13 +89,15 @@ def make_engine_factory(
     def make(emit: Callable[[EngineEvent], None]) -> Engine:
         return Engine(AuditedSyncStore(store, engine_name), checks, name=engine_name, emit=emit,
                       concurrency=config.engine.concurrency, listen=config.engine.listen,
-                      rollups=RollupStore(store), retention=config.retention,
+                      rollups=billing_wiring.maintained_rollups(config, store), retention=config.retention,
                       notifier=make_notifier(config, store, engine_name),
                       api=make_api(config, store),
                       cluster=operations.make_cluster(config, store, engine_name),
                       config=operations.config_source(config, store),
                       spool_dir=operations.spool_dir(store), buffer=config.engine.buffer,
-                      meter=billing_wiring.usage_meter(store))
+                      meter=billing_wiring.usage_meter(store),
+                      seats=billing_wiring.seat_meter(store),
+                      companions=attach_wiring.engine_companions(store))
 
     return make
 
@@ -120,12 +121,16 @@ def desired_checks(config: LoadedConfig, store: SqlStore) -> tuple[Check, ...]:
 
 
 def make_api(config: LoadedConfig, store: SqlStore) -> ApiBackend | None:
-    """The REST API and status pages of an engine that listens (engine.http.api); None without `listen`."""
+    """The REST API and status pages of an engine that listens (engine.http.api); None without `listen`.
+
+    Checks created or changed through the API pass the same billing gates as `config apply`.
+    """
     if config.engine.listen is None:
         return None
     from engine.http.api.backend import ApiBackend
+    from pulsewatch.cli import billing_wiring
 
-    return ApiBackend.for_config(store, config)
+    return ApiBackend.for_config(store, config, billing_wiring.billing_gates(config, store))
 
 
 def make_notifier(config: LoadedConfig, store: SqlStore, engine_name: str) -> Notifier:

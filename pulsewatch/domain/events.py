@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pulsewatch.domain.commands import CommandSettled
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -53,11 +55,18 @@ class CheckChanged:
 
 @dataclass(frozen=True)
 class HistoryLoaded:
-    """The answer to LoadHistory: recent results and flips of one check, newest first."""
+    """The answer to LoadHistory: recent results and flips of one check, newest first.
+
+    `limit` is the request's: the engine answers LoadHistory commands concurrently, so answers can
+    arrive out of order, and a host must tell a short old answer from a longer newer one. Fewer
+    results than `limit` means the store has no older ones. 0: not an answer to a limited request
+    (everything stored was sent).
+    """
 
     check_id: int
     results: tuple[ProbeResult, ...]
     flips: tuple[Flip, ...]
+    limit: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,7 @@ EngineEvent = (
     | CheckRemoved
     | StorageDown
     | StorageRestored
+    | CommandSettled  # attach mode: a command the console left in the database ended
 )
 
 
