@@ -5,7 +5,7 @@ engine reads the stored checks again and compares only the API-owned ones with w
 YAML's checks are the engine's own desired state and change only with a restart or `config apply`.
 
 A check's `paused` flag is not part of the comparison: pausing changes the stored state, not the
-stored definition, and the engine mirrors the state in the flag (see `Engine._set_paused`).
+stored definition, and the engine mirrors the state in the flag (see `CommandLoop._set_paused`).
 """
 
 from __future__ import annotations

@@ -5,12 +5,15 @@ then runs the scheduler (probes), the command loop and, in a nursery of its own,
 `stop()` cancels the probing side only; the recorder then writes every record already produced and
 `run()` returns. That split is what makes SIGTERM safe: a result that was shown to the console (or
 caused a flip) is in the database before the process exits.
+
+This module is the composition and the lifecycle; the engine's behaviours live beside it, each fed
+explicit parts: engine.startup (sync and placing checks at start), engine.command_loop (commands),
+engine.reloading (config and API reloads), engine.listening (the HTTP listener), engine.stop_report.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -18,31 +21,23 @@ import httpx
 import trio
 
 from engine import heap
-from engine.check_reload import apply_reload, plan_reload
 from engine.cluster import follow_leases
-from engine.config_reload import ConfigWatcher, apply_config_reload, plan_config_reload
+from engine.command_loop import CommandLoop
+from engine.config_reload import ConfigWatcher
 from engine.evaluator import Evaluator, Record
 from engine.heartbeat_pings import shared_pings
 from engine.heartbeats import HeartbeatMonitor
+from engine.listening import serve_listener
 from engine.maintenance import Maintenance
 from engine.probes import HttpClientPool, Prober
 from engine.recorder import Recorder
+from engine.reloading import reload_config_checks
 from engine.scheduler import Scheduler
 from engine.spool import Spool, spool_path
+from engine.startup import checks_to_run, place_checks, sync_at_start
 from engine.stats import EngineStats, LoadMeter
-from pulsewatch.domain.events import (
-    CheckChanged,
-    EngineCommand,
-    EngineStarted,
-    EngineStopped,
-    HistoryLoaded,
-    LoadHistory,
-    ReloadChecks,
-    RunNow,
-    SetPaused,
-)
-from pulsewatch.domain.monitoring import CheckState, Status
-from pulsewatch.errors import NotFoundError, StorageError
+from engine.stop_report import describe, log_stopped
+from pulsewatch.domain.events import EngineCommand, EngineStarted, EngineStopped
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -58,7 +53,7 @@ if TYPE_CHECKING:
     from engine.offload import RunSync
     from pulsewatch.config_retention import RetentionSettings
     from pulsewatch.domain.events import EngineEvent
-    from pulsewatch.domain.monitoring import Check
+    from pulsewatch.domain.monitoring import Check, CheckState
     from pulsewatch.services.check_sync import CheckSyncPlan
     from pulsewatch.services.ports import MonitoringStore
 
@@ -68,8 +63,6 @@ RESULTS_BUFFER = 1024
 """Records that may wait for the recorder before probes feel back-pressure (a burst, not a backlog)."""
 COMMANDS_BUFFER = 64
 """Commands that may wait; past it `submit_nowait` raises trio.WouldBlock and the host says "busy"."""
-STARTUP_SYNC_ATTEMPTS = 3
-"""Tries of the start-up check sync before the engine gives up (see `_sync_at_start`)."""
 
 
 def _ignore(event: EngineEvent) -> None:
@@ -189,20 +182,10 @@ class Engine:
         shared = shared_pings(cluster, engine=name, run_sync=run_sync, read_limiter=self.db_read_limiter,
                               write_limiter=self.db_write_limiter)
         self._recorder = Recorder(
-            store,
-            write_limiter=self.db_write_limiter,
-            stats=self.stats,
-            engine=name,
-            batch_size=batch_size,
-            batch_delay=batch_delay,
-            run_sync=run_sync,
+            store, write_limiter=self.db_write_limiter, stats=self.stats, engine=name, batch_size=batch_size,
+            batch_delay=batch_delay, run_sync=run_sync, max_pending=buffer, emit=emit, wall_clock=wall_clock,
             spool=Spool(spool_path(spool_dir, name)) if spool_dir is not None else None,
-            max_pending=buffer,
-            emit=emit,
-            wall_clock=wall_clock,
-            after_outage=self._rewind_rollups,
-            meter=meter,
-            pings=shared,
+            after_outage=self._rewind_rollups, meter=meter, pings=shared,
         )
         self.watcher = ConfigWatcher(config, self.reload_config, engine=name) if config is not None else None
         """Reloads the config file on `request_reload()` and when it changes; None without a file."""
@@ -216,14 +199,8 @@ class Engine:
                 engine=name, run_sync=run_sync, seats=seats,
             )
         self.heartbeats = HeartbeatMonitor(
-            engine=name,
-            wall_clock=wall_clock,
-            emit=emit,
-            evaluator=lambda: self._evaluator,
-            send=self._send_record,
-            store=store,
-            run_sync=run_sync,
-            read_limiter=self.db_read_limiter,
+            engine=name, wall_clock=wall_clock, emit=emit, evaluator=lambda: self._evaluator,
+            send=self._send_record, store=store, run_sync=run_sync, read_limiter=self.db_read_limiter,
             shared=shared,
         )
         """Pings in, late results out, for heartbeat (push) checks."""
@@ -274,21 +251,14 @@ class Engine:
         Returns:
             The applied sync plan, or None when the database refused (logged; nothing changed).
         """
-        try:
-            plan = await self._run_sync(self._store.sync_checks, desired, limiter=self.db_write_limiter)
-            states = await self._run_sync(self._store.load_states, limiter=self.db_read_limiter)
-        except StorageError as exc:
-            log.error("config not reloaded: %s", exc, extra={"engine": self.name})
-            return None
-        changes = plan_config_reload(self._checks, plan)
-        apply_config_reload(changes, states, checks=self._checks, scheduler=self._scheduler,
-                            evaluator=self._evaluator, heartbeats=self.heartbeats, emit=self._emit)
-        self._desired = tuple(desired)
-        self.stats.reloads += 1
-        log.info(
-            "config reloaded: %d added, %d changed, %d removed", len(changes.added), len(changes.changed),
-            len(changes.removed), extra={"engine": self.name, "checks": len(self._checks)},
+        plan = await reload_config_checks(
+            self._store, desired, engine=self.name, run_sync=self._run_sync,
+            read_limiter=self.db_read_limiter, write_limiter=self.db_write_limiter, checks=self._checks,
+            scheduler=self._scheduler, evaluator=self._evaluator, heartbeats=self.heartbeats, emit=self._emit,
         )
+        if plan is not None:
+            self._desired = tuple(desired)
+            self.stats.reloads += 1
         return plan
 
     def submit_nowait(self, command: EngineCommand) -> None:
@@ -312,11 +282,11 @@ class Engine:
         try:
             await self._run(task_status)
         except Exception as exc:
-            error = _describe(exc)
+            error = describe(exc)
             raise
         finally:
             self._emit(EngineStopped(engine=self.name, at=self._wall_clock(), error=error))
-            self._log_stopped(error)
+            log_stopped(self.name, self.stats, error)
 
     async def _run(self, task_status: trio.TaskStatus[None]) -> None:
         with self._startup_scope:
@@ -346,15 +316,11 @@ class Engine:
                                 await nursery.start(self.maintenance.run)
                             if self.listen is not None:
                                 self.listen_address = await nursery.start(self._serve_http, self.listen)
-                            nursery.start_soon(self._command_loop)
+                            nursery.start_soon(self._commands().run, self._commands_receive)
                             for companion in self._companions:
                                 await nursery.start(companion.run, self)
-                            log.info(
-                                "engine %s started with %d checks",
-                                self.name,
-                                len(self._checks),
-                                extra={"engine": self.name, "checks": len(self._checks)},
-                            )
+                            log.info("engine %s started with %d checks", self.name, len(self._checks),
+                                     extra={"engine": self.name, "checks": len(self._checks)})
                             task_status.started()
                             started = True
                 finally:
@@ -367,56 +333,21 @@ class Engine:
         if not started:  # stop() came during start-up: still a clean start-and-stop for the host
             task_status.started()
 
-    def _log_stopped(self, error: str | None) -> None:
-        stats = self.stats
-        log.log(
-            logging.ERROR if error else logging.INFO,
-            "engine %s stopped%s",
-            self.name,
-            f": {error}" if error else "",
-            extra={
-                "engine": self.name,
-                "error": error,
-                "probes_finished": stats.probes_total,
-                "probe_failures": stats.probe_failures,
-                "results_written": stats.results_written,
-                "write_batches": stats.write_batches,
-                "write_errors": stats.write_errors,
-                "records_abandoned": stats.records_abandoned,
-                "lateness_p95_s": round(stats.lateness.percentile(95), 6),
-                "lateness_max_s": round(stats.lateness.max, 6),
-            },
-        )
-
     async def _load(self) -> list[Record]:
         """Sync the checks into the store, load states, emit EngineStarted, schedule what is not paused.
 
         Returns:
             State-only records to write once the recorder runs (config-paused checks becoming PAUSED).
         """
-        plan = await self._sync_at_start()
+        plan = await sync_at_start(self._store, self._desired, engine=self.name, run_sync=self._run_sync,
+                                   write_limiter=self.db_write_limiter)
         stored = await self._run_sync(self._store.load_states, limiter=self.db_read_limiter)
-        by_key = {c.key: c for c in (*plan.added, *plan.changed, *plan.unchanged)}
-        checks = [by_key[c.key] for c in self._desired if c.key in by_key]
-        checks += plan.kept  # created through the REST API: config sync keeps them, the engine runs them
-        for check in checks:
-            if check.id is None:
-                raise StorageError(f"the store returned check {check.name!r} without an id")
-            self._checks[check.id] = check
+        checks_to_run(plan, self._desired, into=self._checks)
         self._evaluator = Evaluator(stored, self._checks, emit=self._emit, engine=self.name)
         if self.cluster is not None:
             await self.cluster.join(self._follow_leases)
-        records: list[Record] = []
-        now = self._wall_clock()
-        for check_id, check in self._checks.items():
-            state = self._evaluator.states[check_id]
-            if check.heartbeat is not None:
-                self.heartbeats.add(check)  # pinged, never scheduled; paused ones still record pings
-            if check.paused and state.status != Status.PAUSED:
-                paused = CheckState(check_id=check_id, status=Status.PAUSED, since=now)
-                records.append(self._evaluator.replace_state(paused))
-            elif not check.paused and state.status != Status.PAUSED and check.heartbeat is None:
-                self._scheduler.add(check)
+        records = place_checks(self._checks, self._evaluator, scheduler=self._scheduler,
+                               heartbeats=self.heartbeats, now=self._wall_clock())
         self._emit(
             EngineStarted(
                 engine=self.name,
@@ -425,24 +356,6 @@ class Engine:
             )
         )
         return records
-
-    async def _sync_at_start(self) -> CheckSyncPlan:
-        """Sync the configured checks, retried a little: engines starting together race to insert the
-        same new checks and the loser's transaction fails (the winner's rows are there on retry)."""
-        delay = 0.5
-        for attempt in range(1, STARTUP_SYNC_ATTEMPTS + 1):
-            try:
-                return await self._run_sync(
-                    self._store.sync_checks, self._desired, limiter=self.db_write_limiter
-                )
-            except StorageError as exc:
-                if attempt == STARTUP_SYNC_ATTEMPTS:
-                    raise
-                log.warning("syncing the checks failed (attempt %d), retrying in %gs: %s", attempt, delay,
-                            exc, extra={"engine": self.name})
-                await trio.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     # -- probing --------------------------------------------------------------------------------
 
@@ -490,125 +403,18 @@ class Engine:
         with trio.CancelScope(shield=True):
             await self._records_send.send(record)
 
+    def _commands(self) -> CommandLoop:
+        """The command handlers, built once start-up has loaded the checks and their states."""
+        return CommandLoop(
+            engine=self.name, store=self._store, checks=self._checks, evaluator=self._evaluator,
+            scheduler=self._scheduler, heartbeats=self.heartbeats, records=self._records_send,
+            emit=self._emit, run_sync=self._run_sync, read_limiter=self.db_read_limiter,
+            write_limiter=self.db_write_limiter, wall_clock=self._wall_clock,
+        )
+
     async def _serve_http(self, listen: str, *, task_status: trio.TaskStatus[str]) -> None:
-        # Imported here: FastAPI and hypercorn load only in engines that listen.
-        from engine.http import ListenerContext, build_app, run_listener
-        from engine.metrics import engine_metrics
-
-        started = trio.current_time()
-        context = ListenerContext(
-            engine=self.name,
-            check_count=lambda: len(self._checks),
-            uptime=lambda: trio.current_time() - started,
-            pings=self.heartbeats,
-            store=self._store,
-            run_sync=self._run_sync,
-            read_limiter=self.db_read_limiter,
-            write_limiter=self.db_write_limiter,
-            submit=self._commands_send.send,
-            api=self._api,
-            metrics=engine_metrics(self),
+        await serve_listener(
+            self, listen, check_count=lambda: len(self._checks), pings=self.heartbeats, store=self._store,
+            run_sync=self._run_sync, submit=self._commands_send.send, api=self._api, task_status=task_status,
         )
-        await run_listener(build_app(context), listen, task_status=task_status)
 
-    # -- commands -------------------------------------------------------------------------------
-
-    async def _command_loop(self) -> None:
-        async with trio.open_nursery() as nursery:
-            async for command in self._commands_receive:
-                if isinstance(command, RunNow):
-                    check = self._known(command.check_id, command)
-                    if check is not None and check.heartbeat is not None:
-                        self.heartbeats.wake()  # nothing to probe: judge its deadline now
-                    elif check is not None:
-                        self._scheduler.run_now(check)
-                elif isinstance(command, SetPaused):
-                    # In order, on this task: a pause followed by a resume must end resumed.
-                    await self._set_paused(command)
-                elif isinstance(command, LoadHistory):
-                    nursery.start_soon(self._load_history, command)
-                elif isinstance(command, ReloadChecks):
-                    await self._reload_checks()
-
-    def _known(self, check_id: int, command: EngineCommand) -> Check | None:
-        check = self._checks.get(check_id)
-        if check is None:
-            log.warning("ignoring %r: no such check", command, extra={"engine": self.name})
-        return check
-
-    async def _set_paused(self, command: SetPaused) -> None:
-        check = self._known(command.check_id, command)
-        if check is None:
-            return
-        try:
-            state = await self._run_sync(
-                self._store.set_paused,
-                command.check_id,
-                command.paused,
-                self._wall_clock(),
-                limiter=self.db_write_limiter,
-            )
-        except (StorageError, NotFoundError) as exc:
-            log.warning(
-                "could not %s %s: %s",
-                "pause" if command.paused else "resume",
-                check.name,
-                exc,
-                extra={"engine": self.name, "check": check.name},
-            )
-            return
-        check = replace(check, paused=command.paused)
-        self._checks[command.check_id] = check
-        record = self._evaluator.replace_state(state)
-        if command.paused:
-            self._scheduler.remove(command.check_id)
-        elif check.heartbeat is not None:
-            self.heartbeats.resume(check)
-        else:
-            self._scheduler.add(check, immediately=True)  # a verdict now, not one interval later
-        log.info(
-            "%s %s",
-            check.name,
-            "paused" if command.paused else "resumed",
-            extra={"engine": self.name, "check": check.name},
-        )
-        self._emit(CheckChanged(check=check, state=state))
-        # Written through the recorder, after any batch that still holds an older state of this check,
-        # so the stored state ends as the operator left it.
-        with trio.CancelScope(shield=True):
-            await self._records_send.send(record)
-
-    async def _reload_checks(self) -> None:
-        """Pick up API-owned checks created, changed or deleted since start-up (engine.check_reload)."""
-        try:
-            stored = await self._run_sync(self._store.load_checks, limiter=self.db_read_limiter)
-            states = await self._run_sync(self._store.load_states, limiter=self.db_read_limiter)
-        except StorageError as exc:
-            log.warning("could not reload checks: %s", exc, extra={"engine": self.name})
-            return
-        plan = plan_reload(self._checks, stored)
-        apply_reload(plan, states, checks=self._checks, scheduler=self._scheduler,
-                     evaluator=self._evaluator, emit=self._emit)
-
-    async def _load_history(self, command: LoadHistory) -> None:
-        try:
-            results = await self._run_sync(
-                self._store.recent_results, command.check_id, command.limit, limiter=self.db_read_limiter
-            )
-            flips = await self._run_sync(
-                self._store.recent_flips, command.check_id, command.limit, limiter=self.db_read_limiter
-            )
-        except StorageError as exc:
-            log.warning(
-                "could not load history of check %d: %s", command.check_id, exc, extra={"engine": self.name}
-            )
-            return
-        self._emit(HistoryLoaded(check_id=command.check_id, results=tuple(results), flips=tuple(flips),
-                                 limit=command.limit))
-
-
-def _describe(exc: BaseException) -> str:
-    """The first real error inside (possibly nested) exception groups, as one line."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return f"{type(exc).__name__}: {exc}"
