@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from engine.companions import EngineHost
     from engine.offload import RunSync
     from pulsewatch.domain.monitoring import Check
-    from pulsewatch.services.commands import AlertingCommands, CommandPort
+    from pulsewatch.services.commands import AlertingCommands, CommandPort, KeyLookup
     from pulsewatch.services.ports import AccountsStore
 
 log = logging.getLogger("pulsewatch.engine.commands")
@@ -93,6 +93,8 @@ class CommandRunner:
         run_sync: how blocking store calls reach a worker thread.
         poll: seconds between two reads of the open commands.
         apply_timeout: seconds a pause or resume may take to show in the engine's state.
+        keys: API keys, for commands another engine's REST API forwarded (they act as the key);
+            None: such commands are refused.
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class CommandRunner:
         run_sync: RunSync = trio.to_thread.run_sync,
         poll: float = POLL_SECONDS,
         apply_timeout: float = APPLY_TIMEOUT,
+        keys: KeyLookup | None = None,
     ) -> None:
         self._port = port
         self._accounts = accounts
@@ -113,6 +116,7 @@ class CommandRunner:
         self._run_sync = run_sync
         self._poll = poll
         self._apply_timeout = apply_timeout
+        self._keys = keys
         self._failing = False
         self.stats = RunnerStats()
 
@@ -250,7 +254,8 @@ class CommandRunner:
     async def _actor(self, host: EngineHost, requested_by: str) -> Actor:
         if self._accounts is None:
             return Actor.for_system(requested_by)
-        return await self._run_sync(command_actor, self._accounts, requested_by, limiter=host.db_read_limiter)
+        return await self._run_sync(command_actor, self._accounts, requested_by, self._keys,
+                                    limiter=host.db_read_limiter)
 
     async def _submit(self, host: EngineHost, command: EngineCommand) -> None:
         """Queue `command` on the engine's channel, waiting while it is full (a burst of commands)."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.storage.cluster_records import EngineRecord, LeaseRecord
 from engine.storage.fields import from_micros
+from engine.storage.lock_retry import retry_lock_conflicts
 from engine.storage.records import WORD_LIMIT, CheckRecord, CheckStateRecord, ResultRecord, database
 from pulsewatch.domain.cluster import SHARDS, deciding_shards, fair_share, shard_of, shards_to_release
 from pulsewatch.domain.engines import EngineLoad, EngineRoster, EngineSummary
@@ -93,7 +94,19 @@ class ClusterStore:
             StorageError: the database failed; nothing was changed.
         """
         engine, region = engine[:WORD_LIMIT], region[:WORD_LIMIT]
-        with self._store.session("claim shard leases in"), self._store.atomic(claim=True):
+        with self._store.session("claim shard leases in"):
+            # Two engines renewing at once can deadlock on MySQL (rows locked in different orders):
+            # InnoDB rolls one claim back, which is run again here rather than failing the renewal.
+            return retry_lock_conflicts(
+                lambda: self._claim_once(engine, region, version, ttl, joining=joining, load=load),
+                what=f"lease claim of {engine}",
+            )
+
+    def _claim_once(
+        self, engine: str, region: str, version: str, ttl: float, *, joining: bool, load: EngineLoad | None
+    ) -> LeaseClaim:
+        """One claim transaction (see `claim`); may be run again after a lock conflict rolled it back."""
+        with self._store.atomic(claim=True):
             now = self._db_now()
             expires = now + timedelta(seconds=ttl)
             self._heartbeat(engine, region, version, now, joining=joining, load=load)

@@ -25,6 +25,7 @@ def engine_companions(store: SqlStore) -> tuple[Companion, ...]:
 
     from engine.check_watch import CheckWatch
     from engine.commands import CommandRunner
+    from engine.storage.apikey_store import SqlApiKeyStore
     from engine.storage.change_reads import SqlChangeReads
     from engine.storage.command_store import SqlCommandStore
     from pulsewatch.services.commands import AlertingCommands
@@ -34,7 +35,8 @@ def engine_companions(store: SqlStore) -> tuple[Companion, ...]:
 
     access, accounts = _alerting_access(store)
     runner = CommandRunner(SqlCommandStore(store), accounts=accounts,
-                           alerting=AlertingCommands(access, accounts), wall_clock=now)
+                           alerting=AlertingCommands(access, accounts), wall_clock=now,
+                           keys=SqlApiKeyStore(store))
     return runner, CheckWatch(SqlChangeReads(store))
 
 

@@ -12,6 +12,7 @@ from pulsewatch.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from engine.cluster import Cluster
     from engine.http.api.backend import ApiBackend
     from engine.notifier import Notifier
     from engine.runtime import Engine
@@ -87,12 +88,15 @@ def make_engine_factory(
     checks = desired_checks(config, store)
 
     def make(emit: Callable[[EngineEvent], None]) -> Engine:
+        # One cluster for the engine and its API: the API sends pause and run now of the checks it
+        # does not run to the engine that does (engine.http.api.check_routing).
+        cluster = operations.make_cluster(config, store, engine_name)
         return Engine(AuditedSyncStore(store, engine_name), checks, name=engine_name, emit=emit,
                       concurrency=config.engine.concurrency, listen=config.engine.listen,
                       rollups=billing_wiring.maintained_rollups(config, store), retention=config.retention,
                       notifier=make_notifier(config, store, engine_name),
-                      api=make_api(config, store),
-                      cluster=operations.make_cluster(config, store, engine_name),
+                      api=make_api(config, store, cluster),
+                      cluster=cluster,
                       config=operations.config_source(config, store),
                       spool_dir=operations.spool_dir(store), buffer=config.engine.buffer,
                       meter=billing_wiring.usage_meter(store),
@@ -120,17 +124,18 @@ def desired_checks(config: LoadedConfig, store: SqlStore) -> tuple[Check, ...]:
     return with_generated_tokens(config.checks, installation_secret(store))
 
 
-def make_api(config: LoadedConfig, store: SqlStore) -> ApiBackend | None:
+def make_api(config: LoadedConfig, store: SqlStore, cluster: Cluster | None = None) -> ApiBackend | None:
     """The REST API and status pages of an engine that listens (engine.http.api); None without `listen`.
 
-    Checks created or changed through the API pass the same billing gates as `config apply`.
+    Checks created or changed through the API pass the same billing gates as `config apply`; with
+    the engine's `cluster`, pause, resume and run now reach the engine that runs the check.
     """
     if config.engine.listen is None:
         return None
     from engine.http.api.backend import ApiBackend
     from pulsewatch.cli import billing_wiring
 
-    return ApiBackend.for_config(store, config, billing_wiring.billing_gates(config, store))
+    return ApiBackend.for_config(store, config, billing_wiring.billing_gates(config, store), cluster)
 
 
 def make_notifier(config: LoadedConfig, store: SqlStore, engine_name: str) -> Notifier:

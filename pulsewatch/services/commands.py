@@ -7,6 +7,7 @@ below) share these, so who may do what is decided here, once, as for every other
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -23,7 +24,7 @@ from pulsewatch.domain.commands import (
     nobody_took_it,
     unclaimed_for_too_long,
 )
-from pulsewatch.errors import PulseWatchError, StorageError
+from pulsewatch.errors import NotFoundError, PulseWatchError, StorageError
 from pulsewatch.services.signin import refresh_actor
 from pulsewatch.services.tenancy import pause_audit_entry
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from pulsewatch.domain.alerting import Incident, Silence, TimelineEntry
+    from pulsewatch.domain.api_keys import ApiKey
     from pulsewatch.domain.monitoring import Check
     from pulsewatch.services.alerting_access import AlertingAccess
     from pulsewatch.services.ports import AccountsStore
@@ -101,15 +103,33 @@ CHECK_PERMISSIONS = {
 """The permission each check command needs on the check's organization (and team)."""
 
 
-def command_actor(accounts: AccountsStore, requested_by: str) -> Actor:
-    """Who a command acts as: the requesting user as they are now, or the console's system actor.
+class KeyLookup(Protocol):
+    """API keys by id (engine.storage.apikey_store.SqlApiKeyStore); blocking."""
+
+    def key_by_id(self, key_id: int) -> ApiKey:
+        """One key, revoked or not. Raises NotFoundError."""
+        ...
+
+
+API_KEY_REQUESTER = re.compile(r"apikey:(\d+)(?: \(.*\))?")
+"""`requested_by` of a command sent through the REST API: the key's label, `apikey:7 (ci-deploy)`."""
+
+
+def command_actor(accounts: AccountsStore, requested_by: str, keys: KeyLookup | None = None) -> Actor:
+    """Who a command acts as: the requesting user or API key as they are now, or the console's
+    system actor.
 
     "console" (a console that nobody signed in to) may act only while nobody can sign in — the
-    same rule that lets that console skip its login screen.
+    same rule that lets that console skip its login screen. An API key (a command another engine's
+    REST API forwarded to the engine running the check) acts with its role while it is not revoked.
 
     Raises:
-        PermissionDenied: accounts exist and the command names no user, or the user is disabled.
+        PermissionDenied: accounts exist and the command names no user, the user is disabled, or
+            the API key was revoked or deleted (or `keys` is None).
     """
+    key_match = API_KEY_REQUESTER.fullmatch(requested_by)
+    if key_match is not None:
+        return _key_actor(keys, int(key_match.group(1)), requested_by)
     if requested_by == CONSOLE_REQUESTER:
         if accounts.any_user_can_sign_in():
             raise PermissionDenied(
@@ -118,6 +138,20 @@ def command_actor(accounts: AccountsStore, requested_by: str) -> Actor:
             )
         return Actor.for_system(CONSOLE_REQUESTER)
     return refresh_actor(accounts, Actor(requested_by))
+
+
+def _key_actor(keys: KeyLookup | None, key_id: int, requested_by: str) -> Actor:
+    if keys is None:
+        raise PermissionDenied(f"{requested_by}: this engine cannot read API keys",
+                               permission=None, role=None)
+    try:
+        key = keys.key_by_id(key_id)
+    except NotFoundError:
+        raise PermissionDenied(f"{requested_by} was deleted and may not act", permission=None,
+                               role=None) from None
+    if not key.active:
+        raise PermissionDenied(f"{requested_by} was revoked and may not act", permission=None, role=None)
+    return key.actor()
 
 
 def check_command_refusal(actor: Actor, command: Command, check: Check) -> str | None:

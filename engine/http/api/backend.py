@@ -19,6 +19,7 @@ from engine.storage.accounts_store import SqlAccountsStore
 from engine.storage.alerting_store import AlertStore
 from engine.storage.api_store import SqlApiStore
 from engine.storage.apikey_store import SqlApiKeyStore
+from engine.storage.command_store import SqlCommandStore
 from engine.storage.rollup_store import RollupStore
 from engine.storage.scoped_reads import SqlScopedReads
 from pulsewatch.config_retention import RetentionSettings
@@ -26,6 +27,7 @@ from pulsewatch.config_status import ApiSettings, StatusPage
 from pulsewatch.domain.alerting import AlertingConfig
 
 if TYPE_CHECKING:
+    from engine.cluster import Cluster
     from engine.storage.store import SqlStore
     from pulsewatch.config import LoadedConfig
     from pulsewatch.services.api_checks import ChecksGate
@@ -58,6 +60,9 @@ class ApiBackend:
         send_message: how a channel test is sent (the real Apprise sender; tests may pass another).
         gates: billing's say on creating, changing and deleting checks (plan limits, past due);
             None: the API limits nothing (`pulsewatch.cli.wiring.make_api` always gives one).
+        cluster: the engine's shard leases: pause, resume and run now of a check another engine
+            runs become commands for that engine (engine.http.api.check_routing); None: this engine
+            runs every check.
     """
 
     sql: SqlStore
@@ -68,11 +73,13 @@ class ApiBackend:
     wall_clock: Callable[[], datetime] = _utc_now
     send_message: SendMessage = _apprise_send
     gates: ChecksGate | None = None
+    cluster: Cluster | None = None
 
     def __post_init__(self) -> None:
         self.accounts = SqlAccountsStore(self.sql)
         self.keys = SqlApiKeyStore(self.sql)
         self.api = SqlApiStore(self.sql)
+        self.commands = SqlCommandStore(self.sql)
         self.alerts = AlertStore(self.sql)
         self.rollups = RollupStore(self.sql)
         self.scoped = SqlScopedReads(self.sql)
@@ -83,8 +90,14 @@ class ApiBackend:
         """Rendered status pages by organization: (trio time, HTML), see engine.http.status_page."""
 
     @classmethod
-    def for_config(cls, sql: SqlStore, config: LoadedConfig, gates: ChecksGate | None = None) -> ApiBackend:
-        """The backend for an engine running `config` on `sql`, with billing's `gates`."""
+    def for_config(
+        cls,
+        sql: SqlStore,
+        config: LoadedConfig,
+        gates: ChecksGate | None = None,
+        cluster: Cluster | None = None,
+    ) -> ApiBackend:
+        """The backend for an engine running `config` on `sql`, with billing's `gates` and its `cluster`."""
         return cls(
             sql,
             alerting=config.alerting,
@@ -92,6 +105,7 @@ class ApiBackend:
             retention=config.retention,
             settings=config.api,
             gates=gates,
+            cluster=cluster,
         )
 
     def status_page(self, org: str) -> StatusPage | None:

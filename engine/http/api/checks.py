@@ -3,7 +3,9 @@ resume and run now.
 
 Writes go through `pulsewatch.services.api_checks` on the engine's single-writer slot (authorized,
 one transaction with the audit entry); the engine is then told (ReloadChecks, SetPaused, RunNow) on
-its own command channel, so the change takes effect in this engine at once.
+its own command channel, so the change takes effect in this engine at once. Pause, resume and run now
+of a check another engine runs (its shard's holder) are sent to that engine instead
+(engine.http.api.check_routing).
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ from typing import Annotated
 import trio
 from fastapi import APIRouter, Query, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic_core import PydanticCustomError
 
+from engine.http.api import check_routing
 from engine.http.api.auth import Authenticated, Caller
 from engine.http.api.check_models import CheckIn, CheckPatch
+from engine.http.api.check_routing import FORWARDED
 from engine.http.api.errors import CONFLICT, PLAN_LIMIT, ApiError, ApiRoute
 from engine.http.api.models import CheckOut, CheckPage, Id, QueuedOut
 from engine.storage.api_store import CheckFilter
 from pulsewatch.domain.accounts import Permission
+from pulsewatch.domain.commands import CommandAction
 from pulsewatch.domain.events import EngineCommand, ReloadChecks, RunNow, SetPaused
 from pulsewatch.domain.monitoring import Check, CheckState, Status
 from pulsewatch.services import api_checks
@@ -148,30 +154,40 @@ async def delete_check(caller: Authenticated, check_id: Id) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{check_id}/pause", summary="Pause a check")
-async def pause_check(caller: Authenticated, check_id: Id) -> CheckOut:
-    """Stop probing; the status becomes paused (works for every check, YAML-declared ones too)."""
+@router.post("/{check_id}/pause", summary="Pause a check", response_model=CheckOut, responses=FORWARDED)
+async def pause_check(caller: Authenticated, check_id: Id) -> CheckOut | JSONResponse:
+    """Stop probing; the status becomes paused (works for every check, YAML-declared ones too).
+    202 when another engine runs the check and has not applied the pause within 2 s."""
     return await _set_paused(caller, check_id, paused=True)
 
 
-@router.post("/{check_id}/resume", summary="Resume a check")
-async def resume_check(caller: Authenticated, check_id: Id) -> CheckOut:
-    """Probe again at once; the status is unknown until the first verdict."""
+@router.post("/{check_id}/resume", summary="Resume a check", response_model=CheckOut, responses=FORWARDED)
+async def resume_check(caller: Authenticated, check_id: Id) -> CheckOut | JSONResponse:
+    """Probe again at once; the status is unknown until the first verdict. 202 when another engine
+    runs the check and has not applied the resume within 2 s."""
     return await _set_paused(caller, check_id, paused=False)
 
 
-@router.post("/{check_id}/run", status_code=202, summary="Run a check now")
+@router.post("/{check_id}/run", status_code=202, summary="Run a check now", responses={409: FORWARDED[409]})
 async def run_check(caller: Authenticated, check_id: Id) -> QueuedOut:
-    """Probe the check now, outside its schedule; the result shows in its state and results shortly."""
+    """Probe the check now, outside its schedule; the result shows in its state and results shortly.
+    When another engine runs the check it is asked to probe it (`command_id` names that command)."""
     check, _ = await caller.context.read(
         api_checks.find_check, caller.backend.api, caller.actor, caller.org, check_id
     )
     api_checks.require_on_check(caller.actor, Permission.RUN_CHECKS, check)
+    if not check_routing.runs_here(caller, check_id):
+        command = await check_routing.forward(caller, CommandAction.RUN_NOW, check)
+        detail = (f"engine {command.claimed_by}: {command.message}" if command.settled
+                  else check_routing.pending(command, check).detail)
+        return QueuedOut(queued=True, check_id=check_id, detail=detail, command_id=command.id)
     await _submit(caller, RunNow(check_id=check_id))
     return QueuedOut(queued=True, check_id=check_id, detail=f"check {check.name} will be probed now")
 
 
-async def _set_paused(caller: Caller, check_id: int, *, paused: bool) -> CheckOut:
+async def _set_paused(caller: Caller, check_id: int, *, paused: bool) -> CheckOut | JSONResponse:
+    if not check_routing.runs_here(caller, check_id):
+        return await _forward_pause(caller, check_id, paused=paused)
     check, state = await caller.context.write(
         api_checks.set_paused,
         caller.backend.api,
@@ -183,6 +199,22 @@ async def _set_paused(caller: Caller, check_id: int, *, paused: bool) -> CheckOu
         _now(caller),
     )
     await _submit(caller, SetPaused(check_id=check_id, paused=paused))
+    return CheckOut.of(check, state)
+
+
+async def _forward_pause(caller: Caller, check_id: int, *, paused: bool) -> CheckOut | JSONResponse:
+    """Pause or resume a check another engine runs: authorized here, applied (and audited) by it."""
+    check, _ = await caller.context.read(
+        api_checks.find_check, caller.backend.api, caller.actor, caller.org, check_id
+    )
+    api_checks.require_on_check(caller.actor, Permission.PAUSE_CHECKS, check)
+    action = CommandAction.PAUSE if paused else CommandAction.RESUME
+    command = await check_routing.forward(caller, action, check)
+    if not command.settled:
+        return JSONResponse(check_routing.pending(command, check).model_dump(), status_code=202)
+    check, state = await caller.context.read(
+        api_checks.find_check, caller.backend.api, caller.actor, caller.org, check_id
+    )
     return CheckOut.of(check, state)
 
 

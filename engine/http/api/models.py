@@ -191,6 +191,8 @@ class QueuedOut(BaseModel):
     queued: bool
     check_id: int
     detail: str
+    command_id: int | None = None
+    """Set when another engine runs the check: the command it was sent as (engine.http.api.check_routing)."""
 
 
 class AuditOut(BaseModel):
