@@ -1,5 +1,9 @@
 """The engine's command loop: run now, pause and resume, history reads and API check reloads.
 
+In a cluster, run now, pause and resume of a check another engine holds are not applied here (the
+owner's next result would undo a pause, and a run-now belongs where the check is probed): they are
+forwarded to the owner through the commands table (engine.command_forward).
+
 Commands come from the console, the HTTP listener and companions through the engine's bounded
 channel (`Engine.submit_nowait`); this module reads them on one task and answers each. It lives apart
 from engine.runtime because the handlers are the engine's whole operator-facing behaviour, and it
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
+    from engine.command_forward import CommandForwarder
     from engine.evaluator import Evaluator, Record
     from engine.heartbeats import HeartbeatMonitor
     from engine.offload import RunSync
@@ -32,6 +37,12 @@ if TYPE_CHECKING:
     from pulsewatch.services.ports import MonitoringStore
 
 log = logging.getLogger("pulsewatch.engine")
+
+FORWARD_BUFFER = 16
+"""Commands for other engines' checks that may wait for their row to be written before the loop waits."""
+
+Forward = tuple[RunNow | SetPaused, "Check"]
+"""A command for a check another engine holds, and that check."""
 
 
 class CommandLoop:
@@ -50,6 +61,10 @@ class CommandLoop:
         read_limiter: the engine's concurrent-reads slots (history, reloads).
         write_limiter: the engine's single database writer (pause and resume).
         wall_clock: the clock for the time of a pause or resume.
+        owns: whether this engine holds a check's shard (engine.cluster `Cluster.owns`); None: it runs
+            every check, as when it is alone.
+        forwarder: leaves run now, pause and resume of a check another engine holds for that engine
+            (engine.command_forward); None: they are applied here, whoever holds the check.
     """
 
     def __init__(
@@ -67,6 +82,8 @@ class CommandLoop:
         read_limiter: trio.CapacityLimiter,
         write_limiter: trio.CapacityLimiter,
         wall_clock: Callable[[], datetime],
+        owns: Callable[[int], bool] | None = None,
+        forwarder: CommandForwarder | None = None,
     ) -> None:
         self._engine = engine
         self._store = store
@@ -80,12 +97,21 @@ class CommandLoop:
         self._read_limiter = read_limiter
         self._write_limiter = write_limiter
         self._wall_clock = wall_clock
+        self._owns = owns
+        self._forwarder = forwarder
 
     async def run(self, commands: trio.MemoryReceiveChannel[EngineCommand]) -> None:
-        """Answer every command received until cancelled (history reads run beside the loop)."""
-        async with trio.open_nursery() as nursery:
+        """Answer every command received until cancelled (history reads and forwards run beside the loop)."""
+        forward_send, forward_receive = trio.open_memory_channel[Forward](FORWARD_BUFFER)
+        async with trio.open_nursery() as nursery, forward_send:
+            if self._forwarder is not None:
+                nursery.start_soon(self._forward_in_order, self._forwarder, forward_receive)
             async for command in commands:
-                if isinstance(command, RunNow):
+                if isinstance(command, RunNow | SetPaused) and self._held_elsewhere(command):
+                    # Handed to one task, in order (a pause then a resume must reach the owner in that
+                    # order); the loop waits only when FORWARD_BUFFER commands are still being written.
+                    await forward_send.send((command, self._checks[command.check_id]))
+                elif isinstance(command, RunNow):
                     check = self._known(command.check_id, command)
                     if check is not None and check.heartbeat is not None:
                         self._heartbeats.wake()  # nothing to probe: judge its deadline now
@@ -102,6 +128,24 @@ class CommandLoop:
                         read_limiter=self._read_limiter, checks=self._checks, scheduler=self._scheduler,
                         evaluator=self._evaluator, emit=self._emit,
                     )
+
+    @staticmethod
+    async def _forward_in_order(
+        forwarder: CommandForwarder, forwards: trio.MemoryReceiveChannel[Forward]
+    ) -> None:
+        async with forwards:
+            async for command, check in forwards:
+                await forwarder.forward(command, check)
+
+    def _held_elsewhere(self, command: RunNow | SetPaused) -> bool:
+        """Whether `command` is about a known check another engine holds (and can be forwarded there).
+
+        An unknown check falls through to the local path, which logs it; so does everything when this
+        engine has no cluster or no forwarder.
+        """
+        if self._owns is None or self._forwarder is None or command.check_id not in self._checks:
+            return False
+        return not self._owns(command.check_id)
 
     def _known(self, check_id: int, command: EngineCommand) -> Check | None:
         check = self._checks.get(check_id)

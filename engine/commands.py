@@ -235,13 +235,15 @@ class CommandRunner:
             return CommandOutcome.REFUSED, refusal
         check_id = check.id or 0
         if command.action is CommandAction.RUN_NOW:
-            await self._submit(host, RunNow(check_id))
+            # The requester rides along: should the shard move before the loop runs it, the loop
+            # forwards it to the new holder as the same person (engine.command_forward).
+            await self._submit(host, RunNow(check_id, requested_by=command.requested_by))
             state = host.states.get(check_id)
             paused = state is not None and state.status is Status.PAUSED
             still = " (the check stays paused)" if paused else ""
             return CommandOutcome.OK, f"probe of {check.name} started{still}"
         pause = command.action is CommandAction.PAUSE
-        await self._submit(host, SetPaused(check_id, pause))
+        await self._submit(host, SetPaused(check_id, pause, requested_by=command.requested_by))
         if not await self._applied(host, check_id, pause):
             verb = "pause" if pause else "resume"
             return CommandOutcome.FAILED, (f"{check.name} did not {verb} within {self._apply_timeout:g} s: "

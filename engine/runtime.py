@@ -22,6 +22,7 @@ import trio
 
 from engine import heap
 from engine.cluster import follow_leases
+from engine.command_forward import CommandForwarder
 from engine.command_loop import CommandLoop
 from engine.config_reload import ConfigWatcher
 from engine.evaluator import Evaluator, Record
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from pulsewatch.domain.events import EngineEvent
     from pulsewatch.domain.monitoring import Check, CheckState
     from pulsewatch.services.check_sync import CheckSyncPlan
+    from pulsewatch.services.commands import CommandPort
     from pulsewatch.services.ports import MonitoringStore
 
 log = logging.getLogger("pulsewatch.engine")
@@ -107,6 +109,8 @@ class Engine:
         seats: where maintenance records each organization's seats used per day (billing).
         companions: tasks that run beside the probes with this engine as their host (engine.companions:
             the commands table, following other engines' check changes); cancelled with the probes.
+        command_table: with `cluster`, where run now, pause and resume of checks another engine holds
+            are left for it (engine.command_forward); None: they are applied here.
     """
 
     def __init__(
@@ -134,6 +138,7 @@ class Engine:
         meter: BatchMeter | None = None,
         seats: SeatMeter | None = None,
         companions: Sequence[Companion] = (),
+        command_table: CommandPort | None = None,
     ) -> None:
         if notifier is not None:  # first: every consumer of `emit` below must feed the notifier too
             emit = notifier.tee(emit)
@@ -153,6 +158,7 @@ class Engine:
         """Concurrent history reads."""
         self._store = store
         self._companions = tuple(companions)
+        self._command_table = command_table
         self._desired = tuple(checks)
         self._emit = emit
         self._wall_clock = wall_clock
@@ -405,11 +411,15 @@ class Engine:
 
     def _commands(self) -> CommandLoop:
         """The command handlers, built once start-up has loaded the checks and their states."""
+        forwarder = None if self.cluster is None or self._command_table is None else CommandForwarder(
+            self._command_table, engine=self.name, emit=self._emit, run_sync=self._run_sync,
+            write_limiter=self.db_write_limiter, wall_clock=self._wall_clock)
         return CommandLoop(
             engine=self.name, store=self._store, checks=self._checks, evaluator=self._evaluator,
             scheduler=self._scheduler, heartbeats=self.heartbeats, records=self._records_send,
             emit=self._emit, run_sync=self._run_sync, read_limiter=self.db_read_limiter,
             write_limiter=self.db_write_limiter, wall_clock=self._wall_clock,
+            owns=self.cluster.owns if self.cluster is not None else None, forwarder=forwarder,
         )
 
     async def _serve_http(self, listen: str, *, task_status: trio.TaskStatus[str]) -> None:

@@ -8,6 +8,7 @@ listens to. Top-level screens come from `tui.navigation.DESTINATIONS`, one Textu
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import App
 from textual.binding import Binding
 
-from pulsewatch.domain.commands import CommandOutcome, CommandSettled
+from pulsewatch.domain.commands import CommandForwarded, CommandOutcome, CommandSettled
+from pulsewatch.domain.events import RunNow, SetPaused
 from tui.commands import GlobalCommands
 from tui.feed import BoardFeed
 from tui.inbox import EventInbox
@@ -233,8 +235,12 @@ class PulseWatchApp(App[None]):
             self.notify("The engine stopped; the data shown is no longer updated.", severity="warning")
 
     def _report_commands(self, events: Iterable[EngineEvent]) -> None:
-        """Attach mode: say how each command this console left for the engines ended."""
+        """Say how each command this console left for the engines ended (attach mode), and which ones
+        its own engine handed to the engine holding the check (a cluster)."""
         for event in events:
+            if isinstance(event, CommandForwarded):
+                self.notify(event.text, title="Command", severity="warning" if event.error else "information",
+                            timeout=6, markup=False)
             if isinstance(event, CommandSettled):
                 outcome = event.command.outcome
                 severity: SeverityLevel = "information" if outcome is CommandOutcome.OK else (
@@ -246,7 +252,11 @@ class PulseWatchApp(App[None]):
         if refusal is not None:
             self.notify(refusal, title="Not allowed", severity="warning", markup=False)
             return
-        if not self._link.send(message.command):
+        command = message.command
+        if isinstance(command, RunNow | SetPaused):
+            # Who asked: when another engine holds the check, the command left for it acts as them.
+            command = replace(command, requested_by=self.actor.name)
+        if not self._link.send(command):
             self.notify("The engine is busy or stopped; the command was not sent. Try again.",
                         title="Not sent", severity="warning")
         elif message.describe:

@@ -81,6 +81,7 @@ def make_engine_factory(
     checks get their generated heartbeat tokens here (this reads the installation secret).
     """
     from engine.runtime import Engine
+    from engine.storage.command_store import SqlCommandStore
     from pulsewatch.cli import attach_wiring, billing_wiring, operations
     from pulsewatch.cli.audited_sync import AuditedSyncStore
 
@@ -89,7 +90,8 @@ def make_engine_factory(
 
     def make(emit: Callable[[EngineEvent], None]) -> Engine:
         # One cluster for the engine and its API: the API sends pause and run now of the checks it
-        # does not run to the engine that does (engine.http.api.check_routing).
+        # does not run to the engine that does (engine.http.api.check_routing); the command loop does
+        # the same for the console's (engine.command_forward, through `command_table`).
         cluster = operations.make_cluster(config, store, engine_name)
         return Engine(AuditedSyncStore(store, engine_name), checks, name=engine_name, emit=emit,
                       concurrency=config.engine.concurrency, listen=config.engine.listen,
@@ -101,7 +103,8 @@ def make_engine_factory(
                       spool_dir=operations.spool_dir(store), buffer=config.engine.buffer,
                       meter=billing_wiring.usage_meter(store),
                       seats=billing_wiring.seat_meter(store),
-                      companions=attach_wiring.engine_companions(store))
+                      companions=attach_wiring.engine_companions(store),
+                      command_table=SqlCommandStore(store))
 
     return make
 

@@ -277,3 +277,21 @@ class CommandSettled:
     @property
     def text(self) -> str:
         return settled_text(self.command, self.check_name)
+
+
+@dataclass(frozen=True)
+class CommandForwarded:
+    """An event for the console: a run now, pause or resume it asked of its engine is about a check
+    another engine holds, so it was left in the commands table for that engine (`error`: it could not
+    be, the database refused)."""
+
+    command: Command
+    check_name: str
+    error: str | None = None
+
+    @property
+    def text(self) -> str:
+        what = describe(self.command, self.check_name)
+        if self.error is not None:
+            return f"{what}: another engine holds it, and the command for it was not stored: {self.error}"
+        return f"{what}: forwarded to the engine holding it as command #{self.command.id}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pulsewatch.domain.commands import CommandSettled
+from pulsewatch.domain.commands import CommandForwarded, CommandSettled
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -119,6 +119,7 @@ EngineEvent = (
     | StorageDown
     | StorageRestored
     | CommandSettled  # attach mode: a command the console left in the database ended
+    | CommandForwarded  # a cluster: run now or pause of a check another engine holds was left for it
 )
 
 
@@ -130,6 +131,9 @@ class RunNow:
     """Probe this check now, outside its schedule (its next scheduled run is unaffected)."""
 
     check_id: int
+    requested_by: str | None = None
+    """Who asked (a user's email, an API key's label): when another engine holds the check, the
+    command left for it acts as them. None: the host itself (CONSOLE_REQUESTER)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,8 @@ class SetPaused:
 
     check_id: int
     paused: bool
+    requested_by: str | None = None
+    """Who asked, as for RunNow."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from textual.widgets import Input, Label
 
+from pulsewatch.domain.commands import CommandAction, CommandForwarded, new_command
 from pulsewatch.domain.events import CheckChanged, RunNow, SetPaused
 from pulsewatch.domain.monitoring import Status
 from tests.tui.fakes import CHECKS, NOW, STARTED, STATES, FakeEngine, make_check, updated
@@ -139,7 +140,7 @@ class TestActions:
             await started(pilot, app)
             await pilot.press("down", "r")
             await settle(pilot, lambda: bool(engine.sent))
-            assert engine.sent == [RunNow(2)]
+            assert engine.sent == [RunNow(2, requested_by="console")]
             assert "Probing checkout now" in notifications(messages)
 
     async def test_p_pauses_a_running_check_and_resumes_a_paused_one(self) -> None:
@@ -149,7 +150,8 @@ class TestActions:
             await started(pilot, app)
             await pilot.press("p", "down", "down", "down", "p")
             await settle(pilot, lambda: len(engine.sent) == 2)
-            assert engine.sent == [SetPaused(1, paused=True), SetPaused(4, paused=False)]
+            assert engine.sent == [SetPaused(1, paused=True, requested_by="console"),
+                                   SetPaused(4, paused=False, requested_by="console")]
 
     async def test_a_busy_engine_is_reported_not_ignored(self) -> None:
         engine = FakeEngine([STARTED], accept=False)
@@ -159,7 +161,19 @@ class TestActions:
             await started(pilot, app)
             await pilot.press("r")
             await settle(pilot, lambda: any("not sent" in n for n in notifications(messages)))
-            assert engine.sent == [RunNow(1)]
+            assert engine.sent == [RunNow(1, requested_by="console")]
+
+    async def test_a_command_forwarded_to_the_engine_holding_the_check_is_reported(self) -> None:
+        engine = FakeEngine([STARTED])
+        app = make_app(engine)
+        messages: list[Message] = []
+        async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+            await started(pilot, app)
+            pause = new_command(CommandAction.PAUSE, org="default", requested_by="console", now=NOW,
+                                check_id=2).with_id(17)
+            engine.emit(CommandForwarded(pause, "checkout"))
+            expected = "pause checkout: forwarded to the engine holding it as command #17"
+            await settle(pilot, lambda: expected in notifications(messages))
 
 
 @pytest.mark.asyncio

@@ -153,7 +153,8 @@ class TestCheckDetail:
             await open_checkout(pilot, app)
             await pilot.press("r", "p")
             await settle(pilot, lambda: len(engine.sent) == 3)
-            assert engine.sent[1:] == [RunNow(2), SetPaused(2, paused=True)]
+            assert engine.sent[1:] == [RunNow(2, requested_by="console"),
+                                       SetPaused(2, paused=True, requested_by="console")]
 
     async def test_escape_returns_to_the_grid_on_the_same_row(self) -> None:
         app = make_app(FakeEngine([STARTED]))
@@ -279,7 +280,7 @@ class TestKeymap:
             assert engine.sent == []
             await pilot.press("x")
             await settle(pilot, lambda: bool(engine.sent))
-            assert engine.sent == [RunNow(1)]
+            assert engine.sent == [RunNow(1, requested_by="console")]
 
     async def test_a_remapped_filter_key_works_and_the_help_shows_it(self) -> None:
         app = make_app(FakeEngine([STARTED]), keymap={"pw.filter": "f", "pw.theme": "f9"})

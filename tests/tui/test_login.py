@@ -111,7 +111,7 @@ class TestLoginGate:
                                             for n in notifications(messages)) == 2)
             assert not [c for c in engine.sent if isinstance(c, (SetPaused, RunNow))]
 
-    async def test_a_member_may_pause(self) -> None:
+    async def test_a_member_may_pause_and_the_pause_names_them(self) -> None:
         engine = FakeEngine([STARTED])
         app = gated_app(engine)
         async with app.run_test(size=SIZE) as pilot:
@@ -119,6 +119,9 @@ class TestLoginGate:
             await settle(pilot, lambda: isinstance(app.screen, ChecksScreen) and grid(app).row_count == 6)
             await pilot.press("p")
             await settle(pilot, lambda: any(isinstance(c, SetPaused) for c in engine.sent))
+            # Sent as the member: should another engine hold the check, it acts as them there too.
+            assert [c for c in engine.sent if isinstance(c, SetPaused)] == [
+                SetPaused(1, paused=True, requested_by=MEMBER.name)]
 
     async def test_a_wrong_password_is_a_clear_error_and_keeps_the_gate(self) -> None:
         engine = FakeEngine([STARTED])

@@ -181,7 +181,7 @@ async def run_check(caller: Authenticated, check_id: Id) -> QueuedOut:
         detail = (f"engine {command.claimed_by}: {command.message}" if command.settled
                   else check_routing.pending(command, check).detail)
         return QueuedOut(queued=True, check_id=check_id, detail=detail, command_id=command.id)
-    await _submit(caller, RunNow(check_id=check_id))
+    await _submit(caller, RunNow(check_id=check_id, requested_by=caller.actor.name))
     return QueuedOut(queued=True, check_id=check_id, detail=f"check {check.name} will be probed now")
 
 
@@ -198,7 +198,7 @@ async def _set_paused(caller: Caller, check_id: int, *, paused: bool) -> CheckOu
         paused,
         _now(caller),
     )
-    await _submit(caller, SetPaused(check_id=check_id, paused=paused))
+    await _submit(caller, SetPaused(check_id=check_id, paused=paused, requested_by=caller.actor.name))
     return CheckOut.of(check, state)
 
 
