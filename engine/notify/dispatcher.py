@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pulsewatch.engine.notifier")
 
+CLAIM_RETRY = 0.25
+"""Seconds before a claim the database refused is tried again, doubled for each further refusal in a
+row and capped at the tick: a refused claim must not hold due alerts back for a whole tick."""
+
 
 class Sender(Protocol):
     """`engine.notify.apprise.send`'s shape: blocking; raises NotifyError; returns delivered indexes."""
@@ -126,12 +130,14 @@ class Dispatcher:
         if self._sender is apprise_send and self.config.channels:
             # Apprise loads ~190 plugins on first use (~0.2 s): pay for it now, not in the first page.
             await trio.to_thread.run_sync(_warm_apprise, limiter=self.send_limiter)
+        refused = 0  # claims refused in a row
         async with trio.open_nursery() as deliveries:
             while True:
                 final = self._closing
                 self._wake = trio.Event()
                 now = self._wall_clock()
                 next_due: datetime | None = None
+                refused += 1  # counted now, cleared once the claim below has gone through
                 try:
                     slots = int(self.send_limiter.available_tokens)
                     claimed: list[Notification] = await self._run_sync(
@@ -139,6 +145,7 @@ class Dispatcher:
                     )
                     for notification in claimed:
                         deliveries.start_soon(self._deliver, notification)
+                    refused = 0
                     if not final and len(claimed) < slots:
                         next_due = await self._run_sync(self.store.next_due, limiter=self.db_limiter)
                 except StorageError as exc:
@@ -148,6 +155,8 @@ class Dispatcher:
                 wait = self._tick
                 if next_due is not None:
                     wait = min(wait, max(0.0, (next_due - now).total_seconds()))
+                if refused:
+                    wait = min(wait, CLAIM_RETRY * 2 ** min(refused - 1, 20))
                 with trio.move_on_after(wait):
                     await self._wake.wait()
 

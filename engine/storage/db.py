@@ -33,6 +33,14 @@ SQLITE_PRAGMAS = (
 )
 """Applied by peewee to every new SQLite connection."""
 
+SQLITE_BEGIN = "IMMEDIATE"
+"""How every transaction on a SQLite file begins: with the write lock (waiting for it up to
+`busy_timeout`). A plain (deferred) BEGIN starts as a reader, and in WAL mode its first write is
+refused at once — "database is locked", no waiting — when another connection committed since its
+first read. Nearly every transaction here reads before it writes (claims, incidents, check syncs)
+while the recorder commits several times a second, so deferred transactions failed now and then:
+a refused outbox claim once held an alert back for a whole notifier tick (bench.alert_latency)."""
+
 PRAGMA_RETRY_S = 10.0
 """How long a new SQLite connection retries its pragmas while another process switches the file to WAL."""
 
@@ -221,6 +229,7 @@ def make_database(target: Target) -> peewee.Database:
         pooled: peewee.Database = PatientPooledSqliteDatabase(
             str(path),
             pragmas=SQLITE_PRAGMAS,
+            lock_type=SQLITE_BEGIN,
             check_same_thread=False,
             max_connections=POOL_SIZE,
             timeout=POOL_WAIT_S,
