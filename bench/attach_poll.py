@@ -2,6 +2,7 @@
 
     python -m bench.attach_poll [--checks 10000] [--rate 333] [--seconds 20] [--url mysql://…]
     python -m bench.attach_poll --short          # 1,000 checks for 8 s on SQLite
+    python -m bench.attach_poll --short --json out.json   # the figures as JSON too (python -m bench)
 
 A writer thread plays the engines: every 250 ms it records one batch of results and states (`rate`
 results a second, spread over every check — 10,000 checks at a 30 s interval is 333/s) through the
@@ -13,12 +14,14 @@ p95, max), the time one poll spends in the database (p50, p95), and the link thr
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from engine.attach import AttachedDatabase
 from engine.storage.change_reads import SqlChangeReads
@@ -37,14 +40,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--url", help="database URL (default: SQLite in a temporary folder)")
     parser.add_argument("--short", action="store_true")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
     if args.short:
         args.checks, args.seconds = 1000, 8.0
     with tempfile.TemporaryDirectory() as folder:
-        run(args.url or f"sqlite:///{Path(folder) / 'attach.db'}", args.checks, args.rate, args.seconds)
+        figures = run(args.url or f"sqlite:///{Path(folder) / 'attach.db'}", args.checks, args.rate,
+                      args.seconds)
+    if args.json:
+        arguments = {k: v for k, v in vars(args).items() if k not in ("json", "url")}  # no password
+        Path(args.json).write_text(json.dumps({"args": arguments, "results": figures}, indent=2) + "\n")
 
 
-def run(url: str, checks: int, rate: float, seconds: float) -> None:
+def run(url: str, checks: int, rate: float, seconds: float) -> dict[str, Any]:
+    """Follow the database for `seconds` while a writer thread records; print and return the figures."""
     store = open_store(url)
     try:
         stored = store.sync_checks([Check(name=f"c{i}", url=f"http://127.0.0.1:9/{i}", kind="http")
@@ -109,6 +118,19 @@ def run(url: str, checks: int, rate: float, seconds: float) -> None:
     print(f"  one poll in the database: p50 {statistics.median(polls) * 1000:.1f} ms, "
           f"p95 {polls[int(len(polls) * 0.95)] * 1000:.1f} ms ({len(polls)} polls)")
     print(f"  link thread CPU: {link_cpu / seconds * 100:.1f}% of one core")
+    return {
+        "backend": backend,
+        "checks": checks,
+        "results_per_s": per_batch * 4,
+        "batches": len(lags),
+        "lag_p50_ms": statistics.median(lags) * 1000,
+        "lag_p95_ms": lags[int(len(lags) * 0.95)] * 1000,
+        "lag_max_ms": lags[-1] * 1000,
+        "polls": len(polls),
+        "poll_p50_ms": statistics.median(polls) * 1000,
+        "poll_p95_ms": polls[int(len(polls) * 0.95)] * 1000,
+        "link_cpu_pct": link_cpu / seconds * 100,
+    }
 
 
 if __name__ == "__main__":

@@ -68,6 +68,10 @@ BENCHMARKS: tuple[Benchmark, ...] = (
               "console first paint and 1,000 changes on a 10,000-row grid"),
     Benchmark("api_load", "api_load", figures.api_load, (), ("--checks", "200", "--requests", "500"),
               "REST API latency and throughput under load (no target in the issue)"),
+    Benchmark("attach_poll", "attach_poll", figures.attach_poll, (), ("--short",),
+              "attached console: write → console lag and the cost of following the database (no target)"),
+    Benchmark("console_uptime", "console_uptime", figures.console_uptime, (), ("--short",),
+              "stored 24h/7d uptime read for every check at 10,000 checks, SQLite (no target)"),
 )
 
 

@@ -131,6 +131,29 @@ class TestExtraction:
         assert [(f.key, f.met) for f in memory] == [("rss_mb", True), ("peak_rss_mb", False)]
         assert report.format_ratios(memory[0]) == "0.467× Uptime Kuma 300 MB at 1,000 checks"
 
+    def test_attach_lag_and_stored_uptime_are_informational_rows(self) -> None:
+        attach = figures.attach_poll({"results": {
+            "backend": "sqlite", "checks": 1000, "results_per_s": 332, "batches": 32, "lag_p50_ms": 292.0,
+            "lag_p95_ms": 515.0, "lag_max_ms": 537.0, "polls": 19, "poll_p50_ms": 15.3,
+            "poll_p95_ms": 33.3, "link_cpu_pct": 1.85}})
+        uptime = figures.console_uptime({"results": {
+            "backend": "mysql", "checks": 10000, "runs": 3, "build_s": 40.0,
+            "first_ms": [900.0, 700.0, 800.0], "refresh_ms": [30.0, 10.0, 20.0]}})
+        table = report.rows([Outcome("attach_poll", "ok", attach),
+                             Outcome("console_uptime", "ok", uptime)])
+        assert table == [
+            ("attach_poll", "write → attached console lag p95 (1,000 checks, 332 results/s, SQLite)",
+             "515 ms", "", "", ""),
+            ("attach_poll", "write → attached console lag p50", "292 ms", "", "", ""),
+            ("attach_poll", "one attach poll in the database p95", "33.3 ms", "", "", ""),
+            ("attach_poll", "attach link thread CPU, share of one core", "1.85%", "", "", ""),
+            ("console_uptime", "stored uptime of every check, first read (10,000 checks, MariaDB)", "800 ms",
+             "", "", ""),
+            ("console_uptime", "stored uptime of every check, refresh a minute on (10,000 checks)", "20 ms",
+             "", "", ""),
+        ]
+        assert report.summary([Outcome("attach_poll", "ok", attach)])["met"] == 0  # nothing judged
+
 
 def outcomes() -> list[Outcome]:
     return [
@@ -218,6 +241,14 @@ class TestSuite:
             suite.select("console,nope")
         with pytest.raises(ValueError, match="none given"):
             suite.select(",")
+
+    def test_the_suite_runs_every_benchmark_module_that_writes_json(self) -> None:
+        """Each bench/*.py with a --json option is in the suite (socket_floor runs inside engine)."""
+        not_benchmarks = ("__main__", "suite", "socket_floor")
+        modules = {path.stem for path in (suite.ROOT / "bench").glob("*.py")
+                   if '"--json"' in path.read_text() and path.stem not in not_benchmarks}
+        assert modules == {b.module for b in suite.BENCHMARKS}
+        assert {"attach_poll", "console_uptime"} <= {b.name for b in suite.BENCHMARKS}
 
     def test_every_benchmark_is_run_with_json_and_its_short_settings(self, tmp_path: Any) -> None:
         for bench in suite.BENCHMARKS:
