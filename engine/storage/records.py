@@ -26,6 +26,7 @@ from peewee import (
 )
 
 from engine.storage.fields import InstantField, StableAutoField, to_micros
+from engine.storage.shared_parts import parsed_conditions, shared
 from pulsewatch.domain.heartbeats import HeartbeatSpec
 from pulsewatch.domain.monitoring import (
     CONFIG_ORIGIN,
@@ -124,11 +125,11 @@ class CheckRecord(BaseRecord):
         if "http" in spec:
             http = dict(spec["http"])
             http["headers"] = tuple((str(k), str(v)) for k, v in http.get("headers", ()))
-            kwargs["http"] = HttpOptions(**http)
+            kwargs["http"] = shared(HttpOptions(**http))
         if "tls" in spec:
-            kwargs["tls"] = TlsOptions(**spec["tls"])
+            kwargs["tls"] = shared(TlsOptions(**spec["tls"]))
         if "stream" in spec:
-            kwargs["stream"] = StreamOptions(**spec["stream"])
+            kwargs["stream"] = shared(StreamOptions(**spec["stream"]))
         if spec.get("soft_conditions"):
             kwargs["soft_conditions"] = _parse_conditions(self.org, self.name, spec["soft_conditions"])
         if spec.get("heartbeat"):
@@ -212,16 +213,19 @@ def _parse_conditions(org: str, name: str, sources: list[str]) -> tuple[Any, ...
     # module is being rebuilt; it is pure and cheap to import.
     from pulsewatch.domain.conditions import ConditionSyntaxError, parse_condition
 
-    parsed = []
-    for source in sources:
+    try:
+        return parsed_conditions(tuple(sources))  # checks with the same list share one tuple
+    except ConditionSyntaxError:
+        pass
+    for source in sources:  # which one fails, for the message
         try:
-            parsed.append(parse_condition(source))
+            parse_condition(source)
         except ConditionSyntaxError as exc:
             raise StorageError(
                 f"check {org}/{name}: stored condition {source!r} no longer parses ({exc.message}); "
                 "apply the configuration again"
             ) from None
-    return tuple(parsed)
+    raise AssertionError("a condition list failed to parse, but none of its conditions does")
 
 
 class CheckStateRecord(BaseRecord):

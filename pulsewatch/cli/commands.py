@@ -66,7 +66,9 @@ def run_engine(args: argparse.Namespace) -> int:
     """`pulsewatch engine`: probe headless until SIGINT/SIGTERM, then flush and exit 0."""
     from engine.logs import configure_logging
     from pulsewatch.cli.headless import run_until_signalled
+    from pulsewatch.cli.import_diet import slim_imports
 
+    slim_imports()  # before the config and the engine import httpx, peewee and pymysql
     config = wiring.load(args.config)
     configure_logging()
     store = wiring.open_store(wiring.database_url(config))

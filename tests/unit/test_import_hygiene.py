@@ -34,6 +34,12 @@ def modules_after(code: str) -> set[str]:
         ("import engine.runtime, engine.notifier, engine.notify.dispatcher", {"apprise", "textual"}),
         ("import pulsewatch.domain.alerting_plan, pulsewatch.services.alerting",
          {"trio", "peewee", "pydantic", "apprise", "httpx"}),
+        # dnspython loads with the first DNS probe, cryptography with the first certificate read.
+        ("import engine.probes, engine.probes.tls, engine.probes.dns", {"dns", "cryptography"}),
+        # `pulsewatch engine` (pulsewatch.cli.import_diet): no httpx CLI, no MySQL auth until a login.
+        ("from pulsewatch.cli.import_diet import slim_imports; slim_imports(); "
+         "import engine.runtime, engine.http, engine.storage.store, pulsewatch.config",
+         {"rich", "click", "pygments", "cryptography", "dns", "textual"}),
     ],
 )
 def test_it_does_not_import(code: str, forbidden: set[str]) -> None:
