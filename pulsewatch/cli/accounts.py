@@ -51,7 +51,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
 
-    add = _sub(actions, "add", "give a person a role in an organization or team (new account?)", run_add)
+    add = add_acting_command(
+        actions, "add", "give a person a role in an organization or team (new account?)", run_add
+    )
     add.add_argument("email", metavar="EMAIL")
     add.add_argument("--org", required=True, metavar="SLUG", help="the organization")
     add.add_argument("--role", required=True, choices=ROLE_NAMES, help="the role to grant")
@@ -59,33 +61,39 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add.add_argument("--name", metavar="NAME", default="", help="display name of a new user")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
-    passwd = _sub(actions, "passwd", "set a user's password (prompted, or --password-stdin)", run_passwd)
+    passwd = add_acting_command(
+        actions, "passwd", "set a user's password (prompted, or --password-stdin)", run_passwd
+    )
     passwd.add_argument("email", metavar="EMAIL")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
     for name, text in (("disable", "stop a user from signing in and acting"), ("enable", "undo disable")):
-        _sub(actions, name, text, run_disable).add_argument("email", metavar="EMAIL")
+        add_acting_command(actions, name, text, run_disable).add_argument("email", metavar="EMAIL")
 
-    role = _sub(actions, "role", "change a member's role", run_role)
+    role = add_acting_command(actions, "role", "change a member's role", run_role)
     role.add_argument("email", metavar="EMAIL")
     role.add_argument("--org", required=True, metavar="SLUG")
     role.add_argument("--role", required=True, choices=ROLE_NAMES)
     role.add_argument("--team", metavar="TEAM")
 
-    remove = _sub(actions, "remove", "remove a member from a team, or from the organization", run_remove)
+    remove = add_acting_command(
+        actions, "remove", "remove a member from a team, or from the organization", run_remove
+    )
     remove.add_argument("email", metavar="EMAIL")
     remove.add_argument("--org", required=True, metavar="SLUG")
     remove.add_argument("--team", metavar="TEAM")
 
-    _sub(actions, "list", "users and their roles", run_user_list).add_argument("--org", metavar="SLUG")
+    add_acting_command(
+        actions, "list", "users and their roles", run_user_list).add_argument("--org", metavar="SLUG"
+    )
 
     org = commands.add_parser("org", help="organizations")
     org_actions = org.add_subparsers(dest="org_command", metavar="ACTION", required=True)
-    _sub(org_actions, "list", "the organizations (with --as: yours)", run_org_list)
+    add_acting_command(org_actions, "list", "the organizations (with --as: yours)", run_org_list)
 
     team = commands.add_parser("team", help="teams")
     team_actions = team.add_subparsers(dest="team_command", metavar="ACTION", required=True)
-    _sub(team_actions, "list", "the teams of an organization", run_team_list).add_argument(
+    add_acting_command(team_actions, "list", "the teams of an organization", run_team_list).add_argument(
         "--org", required=True, metavar="SLUG"
     )
 
@@ -99,9 +107,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     audit.set_defaults(handler=run_audit)
 
 
-def _sub(
+def add_acting_command(
     actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str, handler: object
 ) -> argparse.ArgumentParser:
+    """A subcommand that acts on someone's behalf: `-c FILE`, `--as EMAIL` and its handler.
+
+    Shared by the account, billing and alerting commands, so every one of them reads the config and
+    names its actor the same way.
+    """
     parser = actions.add_parser(name, help=text)
     add_config_option(parser)
     add_as_option(parser)

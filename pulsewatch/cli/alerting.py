@@ -19,7 +19,8 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pulsewatch.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_config_option
+from pulsewatch.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from pulsewatch.cli.accounts import add_acting_command
 from pulsewatch.cli.alerting_session import alert_session
 from pulsewatch.domain.accounts import Permission
 
@@ -34,53 +35,47 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     """The alerting commands: incident, channel, silence."""
     incident = commands.add_parser("incident", help="list, show, acknowledge and resolve incidents")
     actions = incident.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
-    listing = _sub(actions, "list", "incidents, newest first", run_incident_list)
+    listing = add_acting_command(actions, "list", "incidents, newest first", run_incident_list)
     listing.add_argument("--open", action="store_true", help="only unresolved incidents")
     listing.add_argument("--json", action="store_true", help="print JSON (for scripts)")
     listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
-    show = _sub(actions, "show", "one incident and its timeline", run_incident_show)
+    show = add_acting_command(actions, "show", "one incident and its timeline", run_incident_show)
     show.add_argument("id", type=int, metavar="ID")
     show.add_argument("--json", action="store_true", help="print JSON (for scripts)")
-    ack = _sub(actions, "ack", "acknowledge: escalation and reminders stop", run_incident_ack)
+    ack = add_acting_command(actions, "ack", "acknowledge: escalation and reminders stop", run_incident_ack)
     ack.add_argument("id", type=int, metavar="ID")
     ack.add_argument("--note", default="", help="a note for the timeline")
-    resolve = _sub(actions, "resolve", "resolve by hand", run_incident_resolve)
+    resolve = add_acting_command(actions, "resolve", "resolve by hand", run_incident_resolve)
     resolve.add_argument("id", type=int, metavar="ID")
-    note = _sub(actions, "note", "add a note to the timeline", run_incident_note)
+    note = add_acting_command(actions, "note", "add a note to the timeline", run_incident_note)
     note.add_argument("id", type=int, metavar="ID")
     note.add_argument("text", metavar="TEXT")
 
     channel = commands.add_parser("channel", help="alert channels: list them, send a test message")
     channel_actions = channel.add_subparsers(dest="channel_command", metavar="ACTION", required=True)
-    channels = _sub(
+    channels = add_acting_command(
         channel_actions, "list", "channels with masked URLs and delivery health", run_channel_list
     )
     channels.add_argument("--json", action="store_true", help="print JSON (for scripts)")
-    test = _sub(channel_actions, "test", "send a real test message; exit 1 if it fails", run_channel_test)
+    test = add_acting_command(
+        channel_actions, "test", "send a real test message; exit 1 if it fails", run_channel_test
+    )
     test.add_argument("name", metavar="NAME")
 
     silence = commands.add_parser("silence", help="mute alerts of a check or a tag for a while")
     silence_actions = silence.add_subparsers(dest="silence_command", metavar="ACTION", required=True)
-    add = _sub(silence_actions, "add", "silence one check or one tag", run_silence_add)
+    add = add_acting_command(silence_actions, "add", "silence one check or one tag", run_silence_add)
     target = add.add_mutually_exclusive_group(required=True)
     target.add_argument("--check", metavar="NAME", help="the check to silence")
     target.add_argument("--tag", metavar="TAG", help="silence every check with this tag")
     add.add_argument("--for", dest="duration", required=True, metavar="DURATION", help="how long, like 2h")
     add.add_argument("--reason", required=True, help="why, for the next person on call")
     add.add_argument("--org", metavar="SLUG", help="only in this organization")
-    silences = _sub(silence_actions, "list", "silences in force", run_silence_list)
+    silences = add_acting_command(silence_actions, "list", "silences in force", run_silence_list)
     silences.add_argument("--all", action="store_true", help="include ended and expired silences")
     silences.add_argument("--json", action="store_true", help="print JSON (for scripts)")
-    remove = _sub(silence_actions, "remove", "end a silence now", run_silence_remove)
+    remove = add_acting_command(silence_actions, "remove", "end a silence now", run_silence_remove)
     remove.add_argument("id", type=int, metavar="ID")
-
-
-def _sub(actions: Any, name: str, text: str, handler: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = actions.add_parser(name, help=text)
-    add_config_option(parser)
-    parser.add_argument("--as", dest="as_user", metavar="EMAIL", help="act as this user (roles are checked)")
-    parser.set_defaults(handler=handler)
-    return parser
 
 
 def _now() -> datetime:

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from pulsewatch.cli import EXIT_OK, add_config_option, wiring
-from pulsewatch.cli.accounts import add_as_option
+from pulsewatch.cli import EXIT_OK, wiring
+from pulsewatch.cli.accounts import add_acting_command
 from pulsewatch.cli.config_accounts import signin_for
 
 if TYPE_CHECKING:
@@ -42,40 +42,40 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     billing = commands.add_parser("billing", help="plans, usage and invoices of an organization")
     actions = billing.add_subparsers(dest="billing_command", metavar="ACTION", required=True)
 
-    show = _sub(actions, "show", "the plan, usage against each limit, the projected invoice", run_show)
+    show = add_acting_command(
+        actions, "show", "the plan, usage against each limit, the projected invoice", run_show
+    )
     show.add_argument("--org", required=True, metavar="SLUG")
     show.add_argument("--format", choices=("table", "json"), default="table")
 
-    invoices = _sub(actions, "invoices", "the organization's invoices (export as CSV or JSON)", run_invoices)
+    invoices = add_acting_command(
+        actions, "invoices", "the organization's invoices (export as CSV or JSON)", run_invoices
+    )
     invoices.add_argument("--org", required=True, metavar="SLUG")
     invoices.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
-    close = _sub(actions, "close-period", "issue the invoice of every period that has ended", run_close)
+    close = add_acting_command(
+        actions, "close-period", "issue the invoice of every period that has ended", run_close
+    )
     close.add_argument("--org", required=True, metavar="SLUG")
     close.add_argument(
         "--on", type=parse_day, metavar="DATE", help="close as of this day (YYYY-MM-DD, default today, UTC)"
     )
 
-    paid = _sub(actions, "mark-paid", "record that an invoice was paid (payment happens outside)", run_paid)
+    paid = add_acting_command(
+        actions, "mark-paid", "record that an invoice was paid (payment happens outside)", run_paid
+    )
     paid.add_argument("invoice", metavar="INVOICE", help="the invoice number, like INV-acme-0001")
     paid.add_argument("--on", type=parse_day, metavar="DATE", help="the day it was paid (default today, UTC)")
 
-    change = _sub(actions, "change-plan", "move an organization to another plan, pro-rated", run_change)
+    change = add_acting_command(
+        actions, "change-plan", "move an organization to another plan, pro-rated", run_change
+    )
     change.add_argument("--org", required=True, metavar="SLUG")
     change.add_argument("--plan", required=True, metavar="NAME", help="a plan from the config, or `none`")
     change.add_argument(
         "--on", type=parse_day, metavar="DATE", help="effective day within the current period (default today)"
     )
-
-
-def _sub(
-    actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str, handler: object
-) -> argparse.ArgumentParser:
-    parser = actions.add_parser(name, help=text)
-    add_config_option(parser)
-    add_as_option(parser)
-    parser.set_defaults(handler=handler)
-    return parser
 
 
 # -- handlers ----------------------------------------------------------------------------------
